@@ -1,0 +1,246 @@
+//! PostgREST's claim rules for a verified payload: `exp`, `nbf`, `iat` with a clock
+//! skew allowance, and `aud` against the expected audience. The clock is passed in,
+//! so fixed vectors with old times can be tested.
+
+use crate::compact::decompose;
+use crate::error::{JwtError, Kind, Result};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// What the time and audience checks need.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRules<'a> {
+    /// now, in whole seconds since the epoch
+    pub now: i64,
+    /// allowed clock skew in seconds (PostgREST: 30)
+    pub leeway: i64,
+    /// expected audience (`pgrst.jwt_aud`); None: `aud` is not checked
+    pub audience: Option<&'a str>,
+}
+
+/// The registered claims the rules look at, borrowed from the payload text.
+/// `null` is kept as a value (Some), only a missing claim is None.
+#[derive(Deserialize)]
+struct Registered<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    exp: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    nbf: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    iat: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    aud: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// Parse the payload (must be a JSON object) and apply the rules, in PostgREST's order:
+/// exp, nbf, iat, aud.
+pub fn check(payload: &str, rules: &ClaimRules) -> Result<()> {
+    let r = parse(payload)?;
+    // a missing claim and `null` differ: PostgREST only skips a missing one
+    if let Some(exp) = r.exp {
+        if rules.now.saturating_sub(rules.leeway) > seconds(exp, "exp")? {
+            return Err(JwtError::new(Kind::Expired));
+        }
+    }
+    if let Some(nbf) = r.nbf {
+        if rules.now.saturating_add(rules.leeway) < seconds(nbf, "nbf")? {
+            return Err(JwtError::new(Kind::NotYetValid));
+        }
+    }
+    if let Some(iat) = r.iat {
+        if rules.now.saturating_add(rules.leeway) < seconds(iat, "iat")? {
+            return Err(JwtError::new(Kind::IssuedInFuture));
+        }
+    }
+    if let (Some(expected), Some(aud)) = (rules.audience, r.aud) {
+        check_audience(aud.get(), expected)?;
+    }
+    Ok(())
+}
+
+fn parse(payload: &str) -> Result<Registered<'_>> {
+    // serde would read a struct from a JSON array too: insist on an object
+    if !payload.trim_start().starts_with('{') {
+        return Err(JwtError::with_detail(Kind::ClaimsParse, "the payload is not a JSON object"));
+    }
+    serde_json::from_str(payload).map_err(|e| {
+        let what = if e.to_string().contains("duplicate field") {
+            "a registered claim appears more than once"
+        } else {
+            "the payload is not valid JSON"
+        };
+        JwtError::with_detail(Kind::ClaimsParse, what)
+    })
+}
+
+/// A time claim as PostgREST reads it: a number; a whole one within 64 bits is taken as
+/// is, any other number (fractional, huge) as 0.
+fn seconds(raw: &RawValue, claim: &'static str) -> Result<i64> {
+    let text = raw.get();
+    if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Err(JwtError::new(Kind::ClaimNotNumber(claim)));
+    }
+    Ok(whole_or_zero(text))
+}
+
+/// Scientific.toBoundedInteger semantics: exact integer value, or 0.
+pub fn whole_or_zero(n: &str) -> i64 {
+    let (neg, int, frac, exp) = decompose(n);
+    let digits = || int.bytes().chain(frac.bytes());
+    // digits standing left of the decimal point
+    let point = int.len() as i128 + exp as i128;
+    let total = (int.len() + frac.len()) as i128;
+    // every digit right of the point must be zero
+    if point < total && digits().skip(point.max(0) as usize).any(|d| d != b'0') {
+        return 0;
+    }
+    let mut acc: i128 = 0;
+    for (i, d) in digits().enumerate() {
+        if i as i128 >= point {
+            break;
+        }
+        acc = acc * 10 + (d - b'0') as i128;
+        if acc > i64::MAX as i128 + 1 {
+            return 0;
+        }
+    }
+    if acc != 0 {
+        let mut pad = point - total;
+        while pad > 0 {
+            acc *= 10;
+            if acc > i64::MAX as i128 + 1 {
+                return 0;
+            }
+            pad -= 1;
+        }
+    }
+    let v = if neg { -acc } else { acc };
+    i64::try_from(v).unwrap_or(0)
+}
+
+fn check_audience(aud: &str, expected: &str) -> Result<()> {
+    let value: serde_json::Value =
+        serde_json::from_str(aud).map_err(|_| JwtError::new(Kind::ClaimsParse))?;
+    let ok = match &value {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(s) => s == expected,
+        serde_json::Value::Array(items) => {
+            if !items.iter().all(|v| v.is_string()) {
+                return Err(JwtError::new(Kind::AudienceType));
+            }
+            items.is_empty() || items.iter().any(|v| v.as_str() == Some(expected))
+        }
+        _ => return Err(JwtError::new(Kind::AudienceType)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(JwtError::new(Kind::NotInAudience))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn rules(aud: Option<&str>) -> ClaimRules<'_> {
+        ClaimRules { now: NOW, leeway: 30, audience: aud }
+    }
+
+    fn kind(payload: &str, aud: Option<&str>) -> Option<Kind> {
+        check(payload, &rules(aud)).err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn exp_boundary_with_skew() {
+        assert_eq!(kind(&format!(r#"{{"exp":{}}}"#, NOW - 30), None), None);
+        assert_eq!(kind(&format!(r#"{{"exp":{}}}"#, NOW - 31), None), Some(Kind::Expired));
+        // RFC 7519's example token expired in 2011
+        assert_eq!(kind(r#"{"iss":"joe","exp":1300819380}"#, None), Some(Kind::Expired));
+        // fractional reads as 0: expired
+        assert_eq!(kind(&format!(r#"{{"exp":{}.5}}"#, NOW + 1000), None), Some(Kind::Expired));
+        // whole number written with a fraction or exponent is fine
+        assert_eq!(kind(&format!(r#"{{"exp":{}.000}}"#, NOW + 1000), None), None);
+        assert_eq!(kind(r#"{"exp":1.8e9}"#, None), None);
+        assert_eq!(kind(r#"{"exp":1e30}"#, None), Some(Kind::Expired));
+    }
+
+    #[test]
+    fn nbf_and_iat_boundaries() {
+        assert_eq!(kind(&format!(r#"{{"nbf":{}}}"#, NOW + 30), None), None);
+        assert_eq!(kind(&format!(r#"{{"nbf":{}}}"#, NOW + 31), None), Some(Kind::NotYetValid));
+        assert_eq!(kind(&format!(r#"{{"iat":{}}}"#, NOW + 30), None), None);
+        assert_eq!(kind(&format!(r#"{{"iat":{}}}"#, NOW + 31), None), Some(Kind::IssuedInFuture));
+        // fractional nbf/iat read as 0: in the past, accepted
+        assert_eq!(kind(&format!(r#"{{"nbf":{}.5}}"#, NOW + 1000), None), None);
+    }
+
+    #[test]
+    fn leeway_is_configurable() {
+        let r = ClaimRules { now: NOW, leeway: 0, audience: None };
+        let p = format!(r#"{{"exp":{}}}"#, NOW - 1);
+        assert_eq!(check(&p, &r).unwrap_err().kind, Kind::Expired);
+        let p = format!(r#"{{"exp":{}}}"#, NOW);
+        assert!(check(&p, &r).is_ok());
+    }
+
+    #[test]
+    fn time_claims_must_be_numbers() {
+        for (p, c) in [
+            (r#"{"exp":"1"}"#, "exp"),
+            (r#"{"exp":null}"#, "exp"),
+            (r#"{"nbf":true}"#, "nbf"),
+            (r#"{"iat":[1]}"#, "iat"),
+        ] {
+            assert_eq!(kind(p, None), Some(Kind::ClaimNotNumber(c)), "{p}");
+        }
+    }
+
+    #[test]
+    fn audience_matrix() {
+        let a = Some("api");
+        assert_eq!(kind(r#"{"aud":"api"}"#, a), None);
+        assert_eq!(kind(r#"{"aud":["x","api"]}"#, a), None);
+        assert_eq!(kind(r#"{}"#, a), None);
+        assert_eq!(kind(r#"{"aud":null}"#, a), None);
+        assert_eq!(kind(r#"{"aud":[]}"#, a), None);
+        assert_eq!(kind(r#"{"aud":"other"}"#, a), Some(Kind::NotInAudience));
+        assert_eq!(kind(r#"{"aud":""}"#, a), Some(Kind::NotInAudience));
+        assert_eq!(kind(r#"{"aud":["x"]}"#, a), Some(Kind::NotInAudience));
+        assert_eq!(kind(r#"{"aud":1}"#, a), Some(Kind::AudienceType));
+        assert_eq!(kind(r#"{"aud":{"a":1}}"#, a), Some(Kind::AudienceType));
+        assert_eq!(kind(r#"{"aud":["api",1]}"#, a), Some(Kind::AudienceType));
+        // no expected audience: aud ignored whatever it is
+        assert_eq!(kind(r#"{"aud":1}"#, None), None);
+    }
+
+    #[test]
+    fn payload_must_be_an_object() {
+        assert_eq!(kind("[1,2]", None), Some(Kind::ClaimsParse));
+        assert_eq!(kind("\"x\"", None), Some(Kind::ClaimsParse));
+        assert_eq!(kind("{", None), Some(Kind::ClaimsParse));
+        assert_eq!(kind(r#"{"exp":1,"exp":2}"#, None), Some(Kind::ClaimsParse));
+    }
+
+    #[test]
+    fn whole_or_zero_is_exact() {
+        assert_eq!(whole_or_zero("12"), 12);
+        assert_eq!(whole_or_zero("-12"), -12);
+        assert_eq!(whole_or_zero("12.0"), 12);
+        assert_eq!(whole_or_zero("12.01"), 0);
+        assert_eq!(whole_or_zero("1.2e1"), 12);
+        assert_eq!(whole_or_zero("1.25e1"), 0);
+        assert_eq!(whole_or_zero("120e-1"), 12);
+        assert_eq!(whole_or_zero("9223372036854775807"), i64::MAX);
+        assert_eq!(whole_or_zero("9223372036854775808"), 0);
+        assert_eq!(whole_or_zero("-9223372036854775808"), i64::MIN);
+        assert_eq!(whole_or_zero("0.5e-3"), 0);
+        assert_eq!(whole_or_zero("1e999999999999999999999"), 0);
+    }
+}

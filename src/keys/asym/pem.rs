@@ -1,0 +1,157 @@
+//! PEM (RFC 7468) text to DER: the one key block of the text, with its label.
+//! Explanatory text outside blocks is ignored; an `EC PARAMETERS` block (as
+//! `openssl ecparam -genkey` writes before the key) is skipped.
+
+use crate::alg::truncate;
+use crate::error::{JwtError, Result};
+use base64::Engine;
+
+pub struct Block {
+    pub label: String,
+    pub der: Vec<u8>,
+}
+
+const KEY_LABELS: [&str; 5] = [
+    "PRIVATE KEY",
+    "RSA PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "PUBLIC KEY",
+    "RSA PUBLIC KEY",
+];
+
+/// The single key block of a PEM text.
+pub fn key_block(text: &str) -> Result<Block> {
+    let mut found: Option<Block> = None;
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(label) = boundary(line, "-----BEGIN ") else {
+            continue;
+        };
+        let label = label.to_string();
+        let mut body = String::new();
+        let mut ended = false;
+        for line in lines.by_ref() {
+            if let Some(end) = boundary(line, "-----END ") {
+                if end != label {
+                    return Err(JwtError::invalid_key(format!(
+                        "PEM block \"{}\" ends with a different label",
+                        truncate(&label, 40)
+                    )));
+                }
+                ended = true;
+                break;
+            }
+            if line.contains(':') {
+                // RFC 1421 headers ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ...")
+                return Err(JwtError::invalid_key(
+                    "encrypted PEM keys are not supported: decrypt the key first",
+                ));
+            }
+            body.push_str(line);
+        }
+        if !ended {
+            return Err(JwtError::invalid_key(format!(
+                "PEM block \"{}\" has no END line (truncated?)",
+                truncate(&label, 40)
+            )));
+        }
+        if label == "EC PARAMETERS" {
+            continue;
+        }
+        if label == "ENCRYPTED PRIVATE KEY" {
+            return Err(JwtError::invalid_key(
+                "encrypted private keys are not supported: decrypt the key first",
+            ));
+        }
+        if !KEY_LABELS.contains(&label.as_str()) {
+            return Err(JwtError::invalid_key(format!(
+                "PEM block type \"{}\" is not a key",
+                truncate(&label, 40)
+            )));
+        }
+        if found.is_some() {
+            return Err(JwtError::invalid_key(
+                "the PEM text holds more than one key",
+            ));
+        }
+        let der = decode_body(&body, &label)?;
+        found = Some(Block { label, der });
+    }
+    found.ok_or_else(|| JwtError::invalid_key("no PEM key block found"))
+}
+
+/// `-----BEGIN LABEL-----` -> `LABEL`
+fn boundary<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+    line.strip_prefix(prefix)?.strip_suffix("-----")
+}
+
+fn decode_body(body: &str, label: &str) -> Result<Vec<u8>> {
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let der = engine.decode(body.as_bytes()).map_err(|_| {
+        JwtError::invalid_key(format!(
+            "the body of PEM block \"{label}\" is not valid base64"
+        ))
+    })?;
+    if der.is_empty() {
+        return Err(JwtError::invalid_key(format!(
+            "PEM block \"{label}\" is empty"
+        )));
+    }
+    Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    fn detail(text: &str) -> String {
+        let e = key_block(text).err().expect("must fail");
+        assert_eq!(e.kind, Kind::InvalidKey);
+        e.detail.unwrap_or_default()
+    }
+
+    #[test]
+    fn blocks_and_labels() {
+        let b = key_block("junk\n-----BEGIN PUBLIC KEY-----\nAAEC\n-----END PUBLIC KEY-----\n")
+            .unwrap();
+        assert_eq!(
+            (b.label.as_str(), b.der.as_slice()),
+            ("PUBLIC KEY", &[0u8, 1, 2][..])
+        );
+        let ec = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n\
+                  -----BEGIN EC PRIVATE KEY-----\nAAEC\n-----END EC PRIVATE KEY-----";
+        assert_eq!(key_block(ec).unwrap().label, "EC PRIVATE KEY");
+        assert!(
+            detail("-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----")
+                .contains("\"CERTIFICATE\" is not a key")
+        );
+        assert!(detail("-----BEGIN PUBLIC KEY-----\nAAEC\n").contains("no END line"));
+        assert!(
+            detail("-----BEGIN PUBLIC KEY-----\nAA*C\n-----END PUBLIC KEY-----")
+                .contains("not valid base64")
+        );
+        assert!(
+            detail("-----BEGIN PUBLIC KEY-----\nAAECA\n-----END PUBLIC KEY-----")
+                .contains("not valid base64")
+        );
+        assert!(detail("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----").contains("empty"));
+        assert!(
+            detail("-----BEGIN PUBLIC KEY-----\nAAEC\n-----END PRIVATE KEY-----")
+                .contains("different label")
+        );
+        assert!(detail(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAEC\n-----END ENCRYPTED PRIVATE KEY-----"
+        )
+        .contains("encrypted"));
+        assert!(detail("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAEC\n-----END RSA PRIVATE KEY-----")
+            .contains("encrypted"));
+        let two = "-----BEGIN PUBLIC KEY-----\nAAEC\n-----END PUBLIC KEY-----\n".repeat(2);
+        assert!(detail(&two).contains("more than one"));
+        assert!(detail("-----BEGIN").contains("no PEM key block"));
+    }
+}

@@ -1,0 +1,209 @@
+//! RSA keys: RS256/384/512 (PKCS#1 v1.5) and PS256/384/512 (PSS, salt = hash length).
+//! The public key is parsed once into one ready verifier per algorithm.
+
+use super::{b64u, der};
+use crate::alg::Alg;
+use crate::error::{JwtError, Result};
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair, KeyPairComponents, KeySize, PublicKeyComponents};
+use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey, RsaEncoding, RsaParameters};
+use serde_json::{Map, Value};
+
+pub const MIN_BITS: usize = 2048;
+pub const MAX_BITS: usize = 8192;
+
+const ALGS: [Alg; 6] = [
+    Alg::RS256,
+    Alg::RS384,
+    Alg::RS512,
+    Alg::PS256,
+    Alg::PS384,
+    Alg::PS512,
+];
+
+const PARAMS: [&RsaParameters; 6] = [
+    &signature::RSA_PKCS1_2048_8192_SHA256,
+    &signature::RSA_PKCS1_2048_8192_SHA384,
+    &signature::RSA_PKCS1_2048_8192_SHA512,
+    &signature::RSA_PSS_2048_8192_SHA256,
+    &signature::RSA_PSS_2048_8192_SHA384,
+    &signature::RSA_PSS_2048_8192_SHA512,
+];
+
+const ENCODINGS: [&dyn RsaEncoding; 6] = [
+    &signature::RSA_PKCS1_SHA256,
+    &signature::RSA_PKCS1_SHA384,
+    &signature::RSA_PKCS1_SHA512,
+    &signature::RSA_PSS_SHA256,
+    &signature::RSA_PSS_SHA384,
+    &signature::RSA_PSS_SHA512,
+];
+
+fn index(alg: Alg) -> Option<usize> {
+    ALGS.iter().position(|a| *a == alg)
+}
+
+pub struct RsaKey {
+    n: Vec<u8>,
+    e: Vec<u8>,
+    bits: usize,
+    verifiers: Vec<ParsedPublicKey>,
+    pair: Option<KeyPair>,
+}
+
+impl RsaKey {
+    /// A public key from its modulus and exponent (big-endian).
+    pub fn from_public(n: &[u8], e: &[u8]) -> Result<RsaKey> {
+        Self::build(n, e, None)
+    }
+
+    /// PKCS#8 `PrivateKeyInfo`; `inner` is its `RSAPrivateKey`.
+    pub fn from_pkcs8(pkcs8: &[u8], inner: &[u8]) -> Result<RsaKey> {
+        let c = der::rsa_private(inner)
+            .ok_or_else(|| JwtError::invalid_key("the PKCS#8 RSA private key is malformed"))?;
+        check_public(c[0], c[1])?;
+        let pair = KeyPair::from_pkcs8(pkcs8).map_err(|e| rejected("PKCS#8 RSA private key", e))?;
+        Self::with_pair(pair)
+    }
+
+    /// PKCS#1 `RSAPrivateKey` ("RSA PRIVATE KEY").
+    pub fn from_pkcs1(der_bytes: &[u8]) -> Result<RsaKey> {
+        let c = der::rsa_private(der_bytes)
+            .ok_or_else(|| JwtError::invalid_key("the PKCS#1 RSA private key is malformed"))?;
+        check_public(c[0], c[1])?;
+        let pair =
+            KeyPair::from_der(der_bytes).map_err(|e| rejected("PKCS#1 RSA private key", e))?;
+        Self::with_pair(pair)
+    }
+
+    /// A private key from JWK members n, e, d, p, q, dp, dq, qi (big-endian).
+    pub fn from_components(c: [&[u8]; 8]) -> Result<RsaKey> {
+        let (n, e) = (der::strip_zeros(c[0]), der::strip_zeros(c[1]));
+        check_public(n, e)?;
+        let parts = KeyPairComponents {
+            public_key: PublicKeyComponents { n, e },
+            d: c[2],
+            p: c[3],
+            q: c[4],
+            dP: c[5],
+            dQ: c[6],
+            qInv: c[7],
+        };
+        let pair = KeyPair::from_components(&parts)
+            .map_err(|_| JwtError::invalid_key("the RSA private JWK members are inconsistent"))?;
+        Self::with_pair(pair)
+    }
+
+    pub fn generate() -> Result<RsaKey> {
+        let pair = KeyPair::generate(KeySize::Rsa2048)
+            .map_err(|_| JwtError::invalid_key("RSA key generation failed"))?;
+        Self::with_pair(pair)
+    }
+
+    fn with_pair(pair: KeyPair) -> Result<RsaKey> {
+        let public = pair.public_key();
+        let n = public.modulus().big_endian_without_leading_zero().to_vec();
+        let e = public.exponent().big_endian_without_leading_zero().to_vec();
+        Self::build(&n, &e, Some(pair))
+    }
+
+    fn build(n: &[u8], e: &[u8], pair: Option<KeyPair>) -> Result<RsaKey> {
+        let (n, e) = (der::strip_zeros(n), der::strip_zeros(e));
+        let bits = check_public(n, e)?;
+        let components = PublicKeyComponents { n, e };
+        let verifiers = PARAMS
+            .iter()
+            .map(|p| components.to_parsed_public_key(p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| rejected("RSA public key", e))?;
+        Ok(RsaKey {
+            n: n.to_vec(),
+            e: e.to_vec(),
+            bits,
+            verifiers,
+            pair,
+        })
+    }
+
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    pub fn can_sign(&self) -> bool {
+        self.pair.is_some()
+    }
+
+    pub fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
+        let (Some(i), Some(pair)) = (index(alg), &self.pair) else {
+            return Err(JwtError::invalid_key("the RSA key cannot sign this"));
+        };
+        let mut sig = vec![0u8; pair.public_modulus_len()];
+        pair.sign(ENCODINGS[i], &SystemRandom::new(), msg, &mut sig)
+            .map_err(|_| JwtError::invalid_key("RSA signing failed"))?;
+        Ok(sig)
+    }
+
+    pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+        match index(alg).and_then(|i| self.verifiers.get(i)) {
+            Some(v) => v.verify_sig(msg, sig).is_ok(),
+            None => false,
+        }
+    }
+
+    pub fn public_jwk(&self, m: &mut Map<String, Value>) {
+        m.insert("kty".into(), "RSA".into());
+        m.insert("n".into(), b64u(&self.n));
+        m.insert("e".into(), b64u(&self.e));
+    }
+
+    /// Adds d, p, q, dp, dq, qi; false when this is a public key.
+    pub fn private_jwk(&self, m: &mut Map<String, Value>) -> bool {
+        let Some(pair) = &self.pair else {
+            return false;
+        };
+        let doc: Option<Pkcs8V1Der> = AsDer::<Pkcs8V1Der>::as_der(pair).ok();
+        let Some(doc) = doc else {
+            return false;
+        };
+        let Some(c) = der::pkcs8(doc.as_ref()).and_then(|(_, inner)| der::rsa_private(inner))
+        else {
+            return false;
+        };
+        for (name, value) in ["d", "p", "q", "dp", "dq", "qi"].iter().zip(&c[2..]) {
+            m.insert((*name).into(), b64u(value));
+        }
+        true
+    }
+}
+
+/// Refuses short, huge and malformed public parts; returns the modulus size in bits.
+fn check_public(n: &[u8], e: &[u8]) -> Result<usize> {
+    let n = der::strip_zeros(n);
+    let e = der::strip_zeros(e);
+    let bits = match n.first() {
+        Some(b) => (n.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
+        None => 0,
+    };
+    if bits < MIN_BITS {
+        return Err(JwtError::invalid_key(format!(
+            "RSA keys shorter than {MIN_BITS} bits are refused (this key has {bits} bits)"
+        )));
+    }
+    if bits > MAX_BITS {
+        return Err(JwtError::invalid_key(format!(
+            "RSA keys longer than {MAX_BITS} bits are not supported (this key has {bits} bits)"
+        )));
+    }
+    let odd = e.last().is_some_and(|b| b & 1 == 1);
+    if !odd || e == [1] || e.len() > 4 {
+        return Err(JwtError::invalid_key(
+            "the RSA public exponent is not acceptable (must be odd, > 1, at most 32 bits)",
+        ));
+    }
+    Ok(bits)
+}
+
+fn rejected(what: &str, e: aws_lc_rs::error::KeyRejected) -> JwtError {
+    JwtError::invalid_key(format!("the {what} was rejected ({})", e.description_()))
+}

@@ -1,0 +1,250 @@
+//! JSON Web Keys (RFC 7517, RFC 7518 section 6, RFC 8037): `oct`, `RSA`, `EC`
+//! (P-256/384/521) and `OKP` (Ed25519), public or private; JWK Sets; public export,
+//! RFC 7638 thumbprints and key generation.
+
+mod generate;
+#[cfg(test)]
+mod tests;
+
+pub use generate::generate;
+
+use super::asym::{ec, okp, rsa, AsymKey, Curve};
+use super::{HmacKey, Key, Material};
+use crate::alg::{truncate, Alg, Family};
+use crate::error::{JwtError, Result};
+use base64::Engine;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// One JWK object. Keeps `kid` and `alg`; an `alg` must be known and fit the key.
+pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
+    let kty = string_member(obj, "kty", "JWK")?
+        .ok_or_else(|| JwtError::invalid_key("JWK lacks \"kty\""))?;
+    let kid = string_member(obj, "kid", "JWK")?.map(str::to_string);
+    let alg = match string_member(obj, "alg", "JWK")? {
+        Some(a) => Some(Alg::from_header(a).ok_or_else(|| {
+            JwtError::invalid_key(format!(
+                "JWK \"alg\" \"{}\" is not a supported signature algorithm",
+                truncate(a, 40)
+            ))
+        })?),
+        None => None,
+    };
+    if let Some(u) = string_member(obj, "use", "JWK")? {
+        if u != "sig" {
+            return Err(JwtError::invalid_key(format!(
+                "JWK \"use\" is \"{}\": only signature keys (\"sig\") are accepted",
+                truncate(u, 40)
+            )));
+        }
+    }
+    let material = match kty {
+        "oct" => {
+            let k = required(obj, "k", kty)?;
+            if k.is_empty() {
+                return Err(JwtError::invalid_key("oct JWK \"k\" is empty"));
+            }
+            Material::Hmac(HmacKey::new(&k))
+        }
+        "RSA" => Material::Asym(rsa_key(obj)?),
+        "EC" => Material::Asym(ec_key(obj)?),
+        "OKP" => Material::Asym(okp_key(obj)?),
+        other => {
+            return Err(JwtError::invalid_key(format!(
+                "JWK \"kty\" \"{}\" is not supported (oct, RSA, EC and OKP are)",
+                truncate(other, 40)
+            )))
+        }
+    };
+    if let Some(a) = alg {
+        let fits = match &material {
+            Material::Hmac(_) => a.family() == Family::Hmac,
+            Material::Asym(k) => k.fits(a),
+        };
+        if !fits {
+            let what = match &material {
+                Material::Asym(k) if matches!(a.family(), Family::Ec(_)) && k.kty() == "EC" => {
+                    k.describe()
+                }
+                _ => format!("kty {kty}"),
+            };
+            return Err(JwtError::invalid_key(format!(
+                "JWK \"alg\" {} does not fit {what}",
+                a.name()
+            )));
+        }
+    }
+    Ok(Key { kid, alg, material })
+}
+
+/// A JWK Set (`{"keys":[...]}`). Members whose `use` is not "sig" are skipped; a
+/// malformed member is an error naming its index; no usable key is an error.
+pub fn parse_jwks(obj: &Map<String, Value>) -> Result<Vec<Key>> {
+    let keys = obj
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| JwtError::invalid_key("a JWK Set needs a \"keys\" array"))?;
+    let mut out = Vec::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let Value::Object(o) = k else {
+            return Err(JwtError::invalid_key(format!(
+                "JWK Set member keys[{i}] is not an object"
+            )));
+        };
+        if matches!(o.get("use"), Some(Value::String(u)) if u != "sig") {
+            continue;
+        }
+        let key = parse_jwk(o).map_err(|e| {
+            JwtError::invalid_key(format!(
+                "JWK Set member keys[{i}]: {}",
+                e.detail.as_deref().unwrap_or("invalid")
+            ))
+        })?;
+        out.push(key);
+    }
+    if out.is_empty() {
+        return Err(JwtError::invalid_key("the JWK Set holds no signature key"));
+    }
+    Ok(out)
+}
+
+/// The public JWK of an asymmetric key, with its `kid` and `alg` (if any) and
+/// `"use":"sig"`; None for HMAC keys, which have no public part.
+pub fn public_jwk(key: &Key) -> Option<Map<String, Value>> {
+    let Material::Asym(k) = &key.material else {
+        return None;
+    };
+    let mut m = k.public_jwk();
+    if let Some(kid) = &key.kid {
+        m.insert("kid".into(), kid.clone().into());
+    }
+    if let Some(alg) = key.alg {
+        m.insert("alg".into(), alg.name().into());
+    }
+    m.insert("use".into(), "sig".into());
+    Some(m)
+}
+
+/// RFC 7638 thumbprint: SHA-256 of the required public members in lexicographic
+/// order, compact, base64url without padding.
+pub fn thumbprint(key: &AsymKey) -> String {
+    let jwk = key.public_jwk();
+    let members: &[&str] = match key.kty() {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        _ => &["crv", "kty", "x"],
+    };
+    let body: Vec<String> = members
+        .iter()
+        .map(|name| {
+            let value = jwk.get(*name).cloned().unwrap_or(Value::Null);
+            format!("\"{name}\":{value}")
+        })
+        .collect();
+    let digest = Sha256::digest(format!("{{{}}}", body.join(",")).as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+fn rsa_key(obj: &Map<String, Value>) -> Result<AsymKey> {
+    let n = required(obj, "n", "RSA")?;
+    let e = required(obj, "e", "RSA")?;
+    if obj.contains_key("oth") {
+        return Err(JwtError::invalid_key(
+            "multi-prime RSA JWKs (\"oth\") are not supported",
+        ));
+    }
+    let Some(d) = optional(obj, "d", "RSA")? else {
+        return Ok(rsa::RsaKey::from_public(&n, &e)?.into());
+    };
+    let mut crt: Vec<Vec<u8>> = Vec::with_capacity(5);
+    for name in ["p", "q", "dp", "dq", "qi"] {
+        crt.push(optional(obj, name, "RSA")?.ok_or_else(|| {
+            JwtError::invalid_key(format!(
+                "RSA private JWK lacks \"{name}\" (keys without the CRT members are not supported)"
+            ))
+        })?);
+    }
+    let c = [
+        n.as_slice(),
+        e.as_slice(),
+        d.as_slice(),
+        crt[0].as_slice(),
+        crt[1].as_slice(),
+        crt[2].as_slice(),
+        crt[3].as_slice(),
+        crt[4].as_slice(),
+    ];
+    Ok(rsa::RsaKey::from_components(c)?.into())
+}
+
+fn ec_key(obj: &Map<String, Value>) -> Result<AsymKey> {
+    let crv = string_member(obj, "crv", "EC")?
+        .ok_or_else(|| JwtError::invalid_key("EC JWK lacks \"crv\""))?;
+    let curve = Curve::from_name(crv).ok_or_else(|| {
+        JwtError::invalid_key(format!(
+            "EC JWK \"crv\" \"{}\" is not supported (P-256, P-384 and P-521 are)",
+            truncate(crv, 40)
+        ))
+    })?;
+    let x = required(obj, "x", "EC")?;
+    let y = required(obj, "y", "EC")?;
+    let key = match optional(obj, "d", "EC")? {
+        Some(d) => ec::EcKey::from_private(curve, &d, &x, &y)?,
+        None => ec::EcKey::from_coordinates(curve, &x, &y)?,
+    };
+    Ok(key.into())
+}
+
+fn okp_key(obj: &Map<String, Value>) -> Result<AsymKey> {
+    let crv = string_member(obj, "crv", "OKP")?
+        .ok_or_else(|| JwtError::invalid_key("OKP JWK lacks \"crv\""))?;
+    if crv != "Ed25519" {
+        return Err(JwtError::invalid_key(format!(
+            "OKP JWK \"crv\" \"{}\" is not supported (only Ed25519 is)",
+            truncate(crv, 40)
+        )));
+    }
+    let x = required(obj, "x", "OKP")?;
+    let key = match optional(obj, "d", "OKP")? {
+        Some(d) => okp::EdKey::from_seed(&d, Some(&x))?,
+        None => okp::EdKey::from_public(&x)?,
+    };
+    Ok(key.into())
+}
+
+/// A member that must be a string when present.
+fn string_member<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+    kty: &str,
+) -> Result<Option<&'a str>> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(JwtError::invalid_key(format!(
+            "{kty} JWK \"{name}\" must be a string"
+        ))),
+    }
+}
+
+/// A base64url member, when present.
+fn optional(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Option<Vec<u8>>> {
+    let Some(s) = string_member(obj, name, kty)? else {
+        return Ok(None);
+    };
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine
+        .decode(s.as_bytes())
+        .map(Some)
+        .map_err(|_| JwtError::invalid_key(format!("{kty} JWK \"{name}\" is not valid base64url")))
+}
+
+/// A base64url member that must be present.
+fn required(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Vec<u8>> {
+    optional(obj, name, kty)?
+        .ok_or_else(|| JwtError::invalid_key(format!("{kty} JWK lacks \"{name}\"")))
+}

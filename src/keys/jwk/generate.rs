@@ -1,0 +1,41 @@
+//! New key pairs as private JWKs (`jwt_generate_key`).
+
+use super::thumbprint;
+use crate::alg::truncate;
+use crate::error::{JwtError, Kind, Result};
+use crate::keys::asym::{ec, okp, rsa, AsymKey, Curve};
+use serde_json::{Map, Value};
+
+/// A new private JWK: `RSA` (2048 bits, e=65537), `EC` (P-256) or `OKP` (Ed25519),
+/// `kty` case-insensitive. It carries `kid` (the given one, else the RFC 7638
+/// thumbprint), `alg` (RS256, ES256, EdDSA) and `"use":"sig"`.
+pub fn generate(kty: &str, kid: Option<&str>) -> Result<Map<String, Value>> {
+    let key: AsymKey = match kty.trim().to_ascii_uppercase().as_str() {
+        "RSA" => rsa::RsaKey::generate()?.into(),
+        "EC" => ec::EcKey::generate(Curve::P256)?.into(),
+        "OKP" => okp::EdKey::generate()?.into(),
+        _ => {
+            return Err(JwtError::with_detail(
+                Kind::InvalidArgument("kty"),
+                format!("\"{}\" is not one of RSA, EC, OKP", truncate(kty, 40)),
+            ))
+        }
+    };
+    let kid = match kid {
+        Some("") => {
+            return Err(JwtError::with_detail(
+                Kind::InvalidArgument("kid"),
+                "the kid must not be empty",
+            ))
+        }
+        Some(k) => k.to_string(),
+        None => thumbprint(&key),
+    };
+    let mut jwk = key
+        .private_jwk()
+        .ok_or_else(|| JwtError::invalid_key("the new key could not be exported"))?;
+    jwk.insert("kid".into(), kid.into());
+    jwk.insert("alg".into(), key.default_alg().name().into());
+    jwk.insert("use".into(), "sig".into());
+    Ok(jwk)
+}

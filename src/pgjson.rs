@@ -1,0 +1,84 @@
+//! JSON values crossing the SQL boundary as text, without a serde tree in between:
+//! `jsonb` arguments arrive as their text form, results leave through `jsonb_in`.
+
+use pgrx::pg_sys;
+use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
+use pgrx::datum::Datum;
+use pgrx::prelude::*;
+use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
+use std::ffi::{CStr, CString};
+
+/// A `jsonb` argument as its JSON text.
+pub struct JsonbText(pub String);
+
+impl FromDatum for JsonbText {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<JsonbText> {
+        if is_null {
+            return None;
+        }
+        let varlena = datum.cast_mut_ptr::<pg_sys::varlena>();
+        let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+        let cstr = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
+        let text = String::from_utf8_lossy(cstr.to_bytes()).into_owned();
+        pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
+        if detoasted != varlena {
+            pg_sys::pfree(detoasted as *mut std::ffi::c_void);
+        }
+        Some(JsonbText(text))
+    }
+}
+
+impl IntoDatum for JsonbText {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        // interior NULs cannot occur: token payloads with \u0000 are refused before this
+        let cstring = CString::new(self.0).ok()?;
+        unsafe { direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstring.as_ptr().into())]) }
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONBOID
+    }
+}
+
+impl_sql_translatable!(JsonbText, "jsonb");
+
+/// A `json` argument as its text, as stored (already validated by `json_in`).
+pub struct JsonText(pub String);
+
+impl FromDatum for JsonText {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        oid: pg_sys::Oid,
+    ) -> Option<JsonText> {
+        pgrx::datum::JsonString::from_polymorphic_datum(datum, is_null, oid).map(|j| JsonText(j.0))
+    }
+}
+
+impl_sql_translatable!(JsonText, "json");
+
+macro_rules! arg_abi {
+    ($($t:ty),*) => {$(
+        unsafe impl<'fcx> ArgAbi<'fcx> for $t {
+            unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+                let index = arg.index();
+                arg.unbox_arg_using_from_datum()
+                    .unwrap_or_else(|| panic!("argument {index} must not be null"))
+            }
+        }
+    )*};
+}
+arg_abi!(JsonbText, JsonText);
+
+unsafe impl BoxRet for JsonbText {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            Some(datum) => fcinfo.return_raw_datum(datum),
+            None => fcinfo.return_null(),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The JWS compact serialization (RFC 7515 section 7.1): splitting a token, strict
+//! base64url, and the protected header.
+
+use crate::alg::{truncate, Alg};
+use crate::error::{JwtError, Kind, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+
+/// A token cut into its three parts; nothing decoded yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    pub header: &'a str,
+    pub payload: &'a str,
+    pub signature: &'a str,
+    /// `header.payload`, the bytes the signature covers
+    pub signing_input: &'a str,
+}
+
+/// Split a token. Surrounding whitespace is ignored; the size limit is checked first.
+pub fn split(token: &str, max_bytes: usize) -> Result<Parts<'_>> {
+    let token = token.trim_matches(|c: char| c.is_ascii_whitespace());
+    if token.is_empty() {
+        return Err(JwtError::new(Kind::EmptyToken));
+    }
+    if token.len() > max_bytes {
+        return Err(JwtError::with_detail(
+            Kind::TokenTooLarge,
+            format!("{} bytes; pgrst_jwt.max_token_bytes is {max_bytes}", token.len()),
+        ));
+    }
+    let mut it = token.splitn(4, '.');
+    let (h, p, s) = match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(h), Some(p), Some(s), None) => (h, p, s),
+        _ => return Err(JwtError::new(Kind::WrongParts(token.split('.').count()))),
+    };
+    Ok(Parts {
+        header: h,
+        payload: p,
+        signature: s,
+        signing_input: &token[..h.len() + 1 + p.len()],
+    })
+}
+
+/// Strict base64url: the URL-safe alphabet, no padding, no stray trailing bits.
+pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| JwtError::with_detail(Kind::Undecodable, format!("the {what} is not valid base64url")))
+}
+
+pub fn b64_encode_into(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// The protected header members we act on.
+#[derive(Debug)]
+pub struct Header {
+    pub alg: Alg,
+    pub kid: Option<String>,
+    /// the header's JSON text
+    pub json: String,
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: Option<serde_json::Value>,
+    kid: Option<serde_json::Value>,
+    crit: Option<serde_json::Value>,
+}
+
+/// Decode the header part into its JSON text (must be a JSON object).
+pub fn header_json(part: &str) -> Result<String> {
+    let bytes = b64_decode(part, "header")?;
+    let json = String::from_utf8(bytes)
+        .map_err(|_| JwtError::with_detail(Kind::Undecodable, "the header is not UTF-8"))?;
+    if !json.trim_start().starts_with('{') {
+        return Err(JwtError::with_detail(Kind::Undecodable, "the header is not a JSON object"));
+    }
+    Ok(json)
+}
+
+/// Decode and check the header: a known algorithm (never `none`), a string `kid`,
+/// and no `crit` extensions (we understand none, RFC 7515 4.1.11).
+pub fn header(part: &str) -> Result<Header> {
+    let json = header_json(part)?;
+    let raw: RawHeader = serde_json::from_str(&json)
+        .map_err(|_| JwtError::with_detail(Kind::Undecodable, "the header is not a JSON object"))?;
+    let alg = match &raw.alg {
+        Some(serde_json::Value::String(name)) => Alg::from_header(name).ok_or_else(|| {
+            JwtError::with_detail(
+                Kind::UnsupportedAlgorithm,
+                format!("\"alg\": \"{}\"", truncate(name, 32)),
+            )
+        })?,
+        Some(_) => {
+            return Err(JwtError::with_detail(Kind::UnsupportedAlgorithm, "\"alg\" is not a string"))
+        }
+        None => return Err(JwtError::with_detail(Kind::UnsupportedAlgorithm, "the header has no \"alg\"")),
+    };
+    if raw.crit.is_some() {
+        return Err(JwtError::with_detail(
+            Kind::UnsupportedAlgorithm,
+            "the header has \"crit\" extensions",
+        ));
+    }
+    let kid = match raw.kid {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(k)) => Some(k),
+        Some(_) => return Err(JwtError::with_detail(Kind::Undecodable, "\"kid\" is not a string")),
+    };
+    Ok(Header { alg, kid, json })
+}
+
+/// Decode the payload part into its text (JSON is checked by the claim rules).
+pub fn payload_text(part: &str) -> Result<String> {
+    let bytes = b64_decode(part, "payload")?;
+    String::from_utf8(bytes)
+        .map_err(|_| JwtError::with_detail(Kind::ClaimsParse, "the payload is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_counts_parts() {
+        assert_eq!(split("", 100).unwrap_err().kind, Kind::EmptyToken);
+        assert_eq!(split("  ", 100).unwrap_err().kind, Kind::EmptyToken);
+        assert_eq!(split("a.b", 100).unwrap_err().kind, Kind::WrongParts(2));
+        assert_eq!(split("a.b.c.d.e", 100).unwrap_err().kind, Kind::WrongParts(5));
+        assert_eq!(split("abc", 100).unwrap_err().kind, Kind::WrongParts(1));
+        let p = split(" a.b.c\n", 100).unwrap();
+        assert_eq!((p.header, p.payload, p.signature, p.signing_input), ("a", "b", "c", "a.b"));
+        assert_eq!(split("a.b.c", 4).unwrap_err().kind, Kind::TokenTooLarge);
+    }
+
+    #[test]
+    fn base64url_is_strict() {
+        assert_eq!(b64_decode("eyJ9", "x").unwrap(), b"{\"}");
+        for bad in ["eyJ9=", "ey+9", "ey/9", "e", "eyK"] {
+            assert_eq!(b64_decode(bad, "x").unwrap_err().kind, Kind::Undecodable, "{bad}");
+        }
+    }
+
+    fn enc(s: &str) -> String {
+        let mut out = String::new();
+        b64_encode_into(s.as_bytes(), &mut out);
+        out
+    }
+
+    #[test]
+    fn header_rules() {
+        let h = header(&enc(r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#)).unwrap();
+        assert_eq!(h.alg, Alg::HS256);
+        assert_eq!(h.kid.as_deref(), Some("k1"));
+        for (bad, k) in [
+            (r#"{"alg":"none"}"#, Kind::UnsupportedAlgorithm),
+            (r#"{"alg":"None"}"#, Kind::UnsupportedAlgorithm),
+            (r#"{"alg":"hs256"}"#, Kind::UnsupportedAlgorithm),
+            (r#"{"typ":"JWT"}"#, Kind::UnsupportedAlgorithm),
+            (r#"{"alg":256}"#, Kind::UnsupportedAlgorithm),
+            (r#"{"alg":"HS256","crit":["exp"]}"#, Kind::UnsupportedAlgorithm),
+            (r#"{"alg":"HS256","kid":1}"#, Kind::Undecodable),
+            (r#"["HS256"]"#, Kind::Undecodable),
+            ("not json", Kind::Undecodable),
+        ] {
+            assert_eq!(header(&enc(bad)).unwrap_err().kind, k, "{bad}");
+        }
+        assert_eq!(header("%%%").unwrap_err().kind, Kind::Undecodable);
+    }
+}

@@ -1,0 +1,259 @@
+//! Verification: split, header, key selection, signature, then the claim rules.
+
+use crate::alg::{Alg, Family};
+use crate::claims::{self, ClaimRules};
+use crate::error::{JwtError, Kind, Result};
+use crate::keys::{Key, KeySet};
+use crate::token::{self, Header};
+
+/// How a token is verified.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// the caller insists on this algorithm
+    pub algorithm: Option<Alg>,
+    pub rules: ClaimRules<'a>,
+    pub max_bytes: usize,
+    /// PostgREST's rules for its configured secret: a plain secret is pinned to HS256
+    /// and has no key id, so a token with `kid` finds no key.
+    pub postgrest: bool,
+}
+
+/// A token's decoded header and payload JSON texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub header: String,
+    pub payload: String,
+}
+
+/// Verify and return the decoded parts, or the reason for refusal.
+pub fn verify(token: &str, keys: &KeySet, opts: &Options) -> Result<Decoded> {
+    let parts = token::split(token, opts.max_bytes)?;
+    let header = token::header(parts.header)?;
+    check_signature(&parts, &header, keys, opts)?;
+    let payload = payload(parts.payload)?;
+    claims::check(&payload, &opts.rules)?;
+    Ok(Decoded { header: header.json, payload })
+}
+
+/// Like `verify`, but also hands back whatever could be decoded of a refused token.
+pub fn check(token: &str, keys: &KeySet, opts: &Options) -> (Option<Decoded>, Result<()>) {
+    match verify(token, keys, opts) {
+        Ok(d) => (Some(d), Ok(())),
+        Err(e) => (decode(token, opts.max_bytes).ok(), Err(e)),
+    }
+}
+
+/// Header and payload without any verification (the payload must still be a JSON object).
+pub fn decode(token: &str, max_bytes: usize) -> Result<Decoded> {
+    let parts = token::split(token, max_bytes)?;
+    let header = token::header_json(parts.header)?;
+    let payload = payload(parts.payload)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&header)
+        .map_err(|_| JwtError::with_detail(Kind::Undecodable, "the header is not valid JSON"))?;
+    if !payload.trim_start().starts_with('{')
+        || serde_json::from_str::<serde::de::IgnoredAny>(&payload).is_err()
+    {
+        return Err(JwtError::with_detail(Kind::ClaimsParse, "the payload is not a JSON object"));
+    }
+    Ok(Decoded { header, payload })
+}
+
+fn payload(part: &str) -> Result<String> {
+    let text = token::payload_text(part)?;
+    // PostgreSQL's jsonb cannot hold U+0000: refuse here rather than fail on conversion
+    if text.contains("\\u0000") {
+        return Err(JwtError::with_detail(Kind::ClaimsParse, "the payload contains \\u0000"));
+    }
+    Ok(text)
+}
+
+fn check_signature(
+    parts: &token::Parts,
+    header: &Header,
+    keys: &KeySet,
+    opts: &Options,
+) -> Result<()> {
+    let alg = header.alg;
+    if let Some(wanted) = opts.algorithm {
+        if wanted != alg {
+            return Err(JwtError::with_detail(
+                Kind::UnsupportedAlgorithm,
+                format!("the token uses {}, {} is required", alg.name(), wanted.name()),
+            ));
+        }
+    }
+    let pinned = opts.postgrest && keys.plain;
+    if pinned && alg != Alg::HS256 {
+        return Err(JwtError::with_detail(
+            Kind::NoSuitableKey,
+            format!("a plain JWT secret only verifies HS256, the token uses {}", alg.name()),
+        ));
+    }
+    let kid = header.kid.as_deref();
+    if pinned && kid.is_some() {
+        return Err(JwtError::with_detail(
+            Kind::NoSuitableKey,
+            "the token names a \"kid\" but a plain JWT secret has no key id",
+        ));
+    }
+    // A caller who passes one plain secret chose the key: `kid` is not matched then.
+    let match_kid = !keys.plain;
+    let candidates: Vec<&Key> = keys
+        .keys
+        .iter()
+        .filter(|k| !match_kid || kid.is_none() || k.kid.as_deref() == kid)
+        .filter(|k| k.fits(alg))
+        .collect();
+    if candidates.is_empty() {
+        return Err(no_key_detail(keys, alg, kid.filter(|_| match_kid)));
+    }
+    let sig = token::b64_decode(parts.signature, "signature")?;
+    let msg = parts.signing_input.as_bytes();
+    if candidates.iter().any(|k| k.verify(alg, msg, &sig)) {
+        Ok(())
+    } else {
+        Err(JwtError::with_detail(Kind::BadSignature, "the signature does not match"))
+    }
+}
+
+fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>) -> JwtError {
+    let detail = if let Some(kid) = kid.filter(|k| !keys.keys.iter().any(|key| key.kid.as_deref() == Some(*k))) {
+        format!("no key has \"kid\" \"{}\"", crate::alg::truncate(kid, 64))
+    } else if keys.keys.len() == 1 {
+        let what = if alg.family() == Family::Hmac && !keys.keys[0].family_fits(alg) {
+            "an HMAC algorithm cannot be verified with an asymmetric key".to_string()
+        } else {
+            format!("{} cannot be verified with {}", alg.name(), keys.keys[0].describe())
+        };
+        what
+    } else {
+        format!("no key in the set fits {}", alg.name())
+    };
+    JwtError::with_detail(Kind::NoSuitableKey, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Use;
+    use crate::sign::{sign, Source};
+
+    const SECRET: &str = "reallyreallyreallyreallyverysafe";
+    const NOW: i64 = 1_700_000_000;
+
+    fn opts(postgrest: bool) -> Options<'static> {
+        Options {
+            algorithm: None,
+            rules: ClaimRules { now: NOW, leeway: 30, audience: None },
+            max_bytes: 65536,
+            postgrest,
+        }
+    }
+
+    fn keys(s: &str) -> KeySet {
+        KeySet::parse(s, Use::Verify, false).unwrap()
+    }
+
+    fn kind(token: &str, ks: &KeySet, postgrest: bool) -> Option<Kind> {
+        verify(token, ks, &opts(postgrest)).err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn rfc7515_a1_hs256() {
+        // RFC 7515 Appendix A.1: JWK {"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}
+        let jwk = r#"{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#;
+        let ks = keys(jwk);
+        let t = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        // the signature is right; the example expired in 2011
+        assert_eq!(kind(t, &ks, false), Some(Kind::Expired));
+        let then = Options {
+            rules: ClaimRules { now: 1_300_819_380, leeway: 0, audience: None },
+            ..opts(false)
+        };
+        let d = verify(t, &ks, &then).unwrap();
+        assert!(d.payload.contains("\"iss\":\"joe\""));
+        // one changed signature character: refused
+        let bad = t.replace("dBjftJeZ4CVP", "dBjftJeZ4CVQ");
+        assert_eq!(verify(&bad, &ks, &then).unwrap_err().kind, Kind::BadSignature);
+    }
+
+    #[test]
+    fn round_trip_and_tampering() {
+        let ks = keys(SECRET);
+        for alg in [Alg::HS256, Alg::HS384, Alg::HS512] {
+            let t = sign(r#"{"role":"web","n":1}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
+            let d = verify(&t, &ks, &opts(false)).unwrap();
+            assert_eq!(d.payload, r#"{"role":"web","n":1}"#);
+            // payload swapped for another one: signature no longer matches
+            let mut parts: Vec<&str> = t.split('.').collect();
+            let forged = crate::sign::sign(r#"{"role":"admin"}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
+            parts[1] = forged.split('.').nth(1).unwrap();
+            assert_eq!(kind(&parts.join("."), &ks, false), Some(Kind::BadSignature));
+            // another secret
+            assert_eq!(kind(&t, &keys("another-secret"), false), Some(Kind::BadSignature));
+            // signature stripped
+            let stripped = format!("{}.", t.rsplit_once('.').unwrap().0);
+            assert_eq!(kind(&stripped, &ks, false), Some(Kind::BadSignature));
+        }
+    }
+
+    #[test]
+    fn alg_none_and_algorithm_pinning() {
+        let ks = keys(SECRET);
+        // {"alg":"none"} . {"role":"admin"} . (empty)
+        let none = "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4ifQ.";
+        assert_eq!(kind(none, &ks, false), Some(Kind::UnsupportedAlgorithm));
+        let t = sign("{}", Source::Jsonb, &ks, Some(Alg::HS512)).unwrap();
+        let o = Options { algorithm: Some(Alg::HS256), ..opts(false) };
+        assert_eq!(verify(&t, &ks, &o).unwrap_err().kind, Kind::UnsupportedAlgorithm);
+        // PostgREST pins a plain secret to HS256
+        assert_eq!(kind(&t, &ks, true), Some(Kind::NoSuitableKey));
+        let t256 = sign("{}", Source::Jsonb, &ks, None).unwrap();
+        assert_eq!(kind(&t256, &ks, true), None);
+    }
+
+    #[test]
+    fn kid_with_plain_secret() {
+        let ks = keys(SECRET);
+        let mut with_kid = KeySet::parse(SECRET, Use::Verify, false).unwrap();
+        with_kid.keys[0].kid = Some("k1".into());
+        let t = sign("{}", Source::Jsonb, &with_kid, None).unwrap();
+        assert!(t.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0."));
+        // a caller-given plain secret ignores kid; PostgREST's configured one refuses it
+        assert_eq!(kind(&t, &ks, false), None);
+        assert_eq!(kind(&t, &ks, true), Some(Kind::NoSuitableKey));
+    }
+
+    #[test]
+    fn malformed_tokens() {
+        let ks = keys(SECRET);
+        assert_eq!(kind("a.b", &ks, false), Some(Kind::WrongParts(2)));
+        assert_eq!(kind("!!.b.c", &ks, false), Some(Kind::Undecodable));
+        let t = sign("{}", Source::Jsonb, &ks, None).unwrap();
+        let (h, rest) = t.split_once('.').unwrap();
+        let (_, s) = rest.split_once('.').unwrap();
+        // payload not JSON, correctly signed
+        let payload = "bm90IGpzb24"; // "not json"
+        let key = &ks.keys[0];
+        let t2 = format!("{h}.{payload}.{s}");
+        assert_eq!(kind(&t2, &ks, false), Some(Kind::BadSignature));
+        let sig = key.sign(Alg::HS256, format!("{h}.{payload}").as_bytes()).unwrap();
+        let mut enc = String::new();
+        crate::token::b64_encode_into(&sig, &mut enc);
+        assert_eq!(kind(&format!("{h}.{payload}.{enc}"), &ks, false), Some(Kind::ClaimsParse));
+        // signature with padding: not base64url
+        assert_eq!(kind(&format!("{t}="), &ks, false), Some(Kind::Undecodable));
+    }
+
+    #[test]
+    fn check_returns_parts_of_refused_tokens() {
+        let ks = keys(SECRET);
+        let t = sign(r#"{"exp":1}"#, Source::Jsonb, &ks, None).unwrap();
+        let (d, r) = check(&t, &ks, &opts(false));
+        assert_eq!(r.unwrap_err().kind, Kind::Expired);
+        assert_eq!(d.unwrap().payload, r#"{"exp":1}"#);
+        let (d, r) = check("x.y", &ks, &opts(false));
+        assert!(d.is_none());
+        assert_eq!(r.unwrap_err().reason(), "malformed");
+    }
+}
