@@ -32,7 +32,9 @@ struct Registered<'a> {
     aud: Option<&'a RawValue>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<&'de RawValue>, D::Error> {
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
 }
 
@@ -65,7 +67,10 @@ pub fn check(payload: &str, rules: &ClaimRules) -> Result<()> {
 fn parse(payload: &str) -> Result<Registered<'_>> {
     // serde would read a struct from a JSON array too: insist on an object
     if !payload.trim_start().starts_with('{') {
-        return Err(JwtError::with_detail(Kind::ClaimsParse, "the payload is not a JSON object"));
+        return Err(JwtError::with_detail(
+            Kind::ClaimsParse,
+            "the payload is not a JSON object",
+        ));
     }
     serde_json::from_str(payload).map_err(|e| {
         let what = if e.to_string().contains("duplicate field") {
@@ -150,7 +155,11 @@ mod tests {
     const NOW: i64 = 1_700_000_000;
 
     fn rules(aud: Option<&str>) -> ClaimRules<'_> {
-        ClaimRules { now: NOW, leeway: 30, audience: aud }
+        ClaimRules {
+            now: NOW,
+            leeway: 30,
+            audience: aud,
+        }
     }
 
     fn kind(payload: &str, aud: Option<&str>) -> Option<Kind> {
@@ -160,13 +169,25 @@ mod tests {
     #[test]
     fn exp_boundary_with_skew() {
         assert_eq!(kind(&format!(r#"{{"exp":{}}}"#, NOW - 30), None), None);
-        assert_eq!(kind(&format!(r#"{{"exp":{}}}"#, NOW - 31), None), Some(Kind::Expired));
+        assert_eq!(
+            kind(&format!(r#"{{"exp":{}}}"#, NOW - 31), None),
+            Some(Kind::Expired)
+        );
         // RFC 7519's example token expired in 2011
-        assert_eq!(kind(r#"{"iss":"joe","exp":1300819380}"#, None), Some(Kind::Expired));
+        assert_eq!(
+            kind(r#"{"iss":"joe","exp":1300819380}"#, None),
+            Some(Kind::Expired)
+        );
         // fractional reads as 0: expired
-        assert_eq!(kind(&format!(r#"{{"exp":{}.5}}"#, NOW + 1000), None), Some(Kind::Expired));
+        assert_eq!(
+            kind(&format!(r#"{{"exp":{}.5}}"#, NOW + 1000), None),
+            Some(Kind::Expired)
+        );
         // whole number written with a fraction or exponent is fine
-        assert_eq!(kind(&format!(r#"{{"exp":{}.000}}"#, NOW + 1000), None), None);
+        assert_eq!(
+            kind(&format!(r#"{{"exp":{}.000}}"#, NOW + 1000), None),
+            None
+        );
         assert_eq!(kind(r#"{"exp":1.8e9}"#, None), None);
         assert_eq!(kind(r#"{"exp":1e30}"#, None), Some(Kind::Expired));
     }
@@ -174,16 +195,26 @@ mod tests {
     #[test]
     fn nbf_and_iat_boundaries() {
         assert_eq!(kind(&format!(r#"{{"nbf":{}}}"#, NOW + 30), None), None);
-        assert_eq!(kind(&format!(r#"{{"nbf":{}}}"#, NOW + 31), None), Some(Kind::NotYetValid));
+        assert_eq!(
+            kind(&format!(r#"{{"nbf":{}}}"#, NOW + 31), None),
+            Some(Kind::NotYetValid)
+        );
         assert_eq!(kind(&format!(r#"{{"iat":{}}}"#, NOW + 30), None), None);
-        assert_eq!(kind(&format!(r#"{{"iat":{}}}"#, NOW + 31), None), Some(Kind::IssuedInFuture));
+        assert_eq!(
+            kind(&format!(r#"{{"iat":{}}}"#, NOW + 31), None),
+            Some(Kind::IssuedInFuture)
+        );
         // fractional nbf/iat read as 0: in the past, accepted
         assert_eq!(kind(&format!(r#"{{"nbf":{}.5}}"#, NOW + 1000), None), None);
     }
 
     #[test]
     fn leeway_is_configurable() {
-        let r = ClaimRules { now: NOW, leeway: 0, audience: None };
+        let r = ClaimRules {
+            now: NOW,
+            leeway: 0,
+            audience: None,
+        };
         let p = format!(r#"{{"exp":{}}}"#, NOW - 1);
         assert_eq!(check(&p, &r).unwrap_err().kind, Kind::Expired);
         let p = format!(r#"{{"exp":{}}}"#, NOW);

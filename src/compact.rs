@@ -24,7 +24,10 @@ pub fn compact_claims(input: &str, out: &mut String, check_duplicates: bool) -> 
         return Err(match p.peek() {
             None => JwtError::with_detail(Kind::ClaimsInvalidJson, "the input is empty"),
             Some(_) if serde_json::from_str::<serde::de::IgnoredAny>(input).is_ok() => {
-                JwtError::with_detail(Kind::ClaimsNotObject, "claims must be an object like {\"role\":\"web_user\"}")
+                JwtError::with_detail(
+                    Kind::ClaimsNotObject,
+                    "claims must be an object like {\"role\":\"web_user\"}",
+                )
             }
             Some(_) => p.invalid(),
         });
@@ -123,7 +126,10 @@ impl<'a> Parser<'a, '_> {
                     if self.names.contains(&name) {
                         return Err(JwtError::with_detail(
                             Kind::DuplicateClaim,
-                            format!("\"{}\" appears more than once", crate::alg::truncate(name, 64)),
+                            format!(
+                                "\"{}\" appears more than once",
+                                crate::alg::truncate(name, 64)
+                            ),
                         ));
                     }
                     self.names.push(name);
@@ -271,7 +277,11 @@ pub(crate) fn decompose(n: &str) -> (bool, &str, &str, i64) {
     let (mant, exp) = match rest.find(['e', 'E']) {
         Some(p) => {
             let e = &rest[p + 1..];
-            let big = if e.starts_with('-') { i64::MIN } else { i64::MAX };
+            let big = if e.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            };
             (&rest[..p], e.parse::<i64>().unwrap_or(big))
         }
         None => (rest, 0),
@@ -329,7 +339,10 @@ mod tests {
             c("{ \"role\" : \"web\",\n \"a\": [1, 2.5e3, {\"x\" : null}], \"b\":true }").unwrap(),
             r#"{"role":"web","a":[1,2.5e3,{"x":null}],"b":true}"#
         );
-        assert_eq!(c(r#"{"s":"a \"q\" \u00e9 ,: {"}"#).unwrap(), r#"{"s":"a \"q\" \u00e9 ,: {"}"#);
+        assert_eq!(
+            c(r#"{"s":"a \"q\" \u00e9 ,: {"}"#).unwrap(),
+            r#"{"s":"a \"q\" \u00e9 ,: {"}"#
+        );
         assert_eq!(c("{}").unwrap(), "{}");
     }
 
@@ -350,7 +363,10 @@ mod tests {
             c(r#"{"exp": "soon"}"#).unwrap_err().kind,
             Kind::TimeClaimNotNumber("exp")
         );
-        assert_eq!(c(r#"{"iat": null}"#).unwrap_err().kind, Kind::TimeClaimNotNumber("iat"));
+        assert_eq!(
+            c(r#"{"iat": null}"#).unwrap_err().kind,
+            Kind::TimeClaimNotNumber("iat")
+        );
     }
 
     #[test]
@@ -359,13 +375,27 @@ mod tests {
         assert_eq!(c("\"x\"").unwrap_err().kind, Kind::ClaimsNotObject);
         assert_eq!(c("").unwrap_err().kind, Kind::ClaimsInvalidJson);
         for bad in [
-            "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}",
-            "{\"a\":\"\\x\"}", "{\"a\":\"\u{1}\"}", "{\"a\":1} x", "{a:1}", "{\"a\":-}",
-            "{\"a\":\"\\u12g4\"}", "{\"a\":[1 2]}",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":1} x",
+            "{a:1}",
+            "{\"a\":-}",
+            "{\"a\":\"\\u12g4\"}",
+            "{\"a\":[1 2]}",
         ] {
             assert_eq!(c(bad).unwrap_err().kind, Kind::ClaimsInvalidJson, "{bad}");
         }
-        assert_eq!(c(r#"{"a":1,"a":2}"#).unwrap_err().kind, Kind::DuplicateClaim);
+        assert_eq!(
+            c(r#"{"a":1,"a":2}"#).unwrap_err().kind,
+            Kind::DuplicateClaim
+        );
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
         assert_eq!(c(&deep).unwrap_err().kind, Kind::ClaimsInvalidJson);
     }

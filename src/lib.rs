@@ -212,10 +212,9 @@ mod tests {
 
     #[pg_test]
     fn check_reports_reason() {
-        let reason = Spi::get_one::<String>(&format!(
-            "SELECT reason FROM jwt_check('a.b', '{SECRET}')"
-        ))
-        .unwrap();
+        let reason =
+            Spi::get_one::<String>(&format!("SELECT reason FROM jwt_check('a.b', '{SECRET}')"))
+                .unwrap();
         assert_eq!(reason.as_deref(), Some("malformed"));
     }
 }

@@ -1,9 +1,9 @@
 //! JSON values crossing the SQL boundary as text, without a serde tree in between:
 //! `jsonb` arguments arrive as their text form, results leave through `jsonb_in`.
 
-use pgrx::pg_sys;
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
 use std::ffi::{CStr, CString};

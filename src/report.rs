@@ -12,9 +12,13 @@ const MARK: &str = "pgrst_jwt";
 pub fn raise(e: JwtError) -> ! {
     let code = match e.sqlstate() {
         SqlState::InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        SqlState::InvalidAuthorization => PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+        SqlState::InvalidAuthorization => {
+            PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
+        }
         SqlState::InsufficientPrivilege => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-        SqlState::NotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        SqlState::NotInPrerequisiteState => {
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+        }
     };
     let mut report = pg_sys::panic::ErrorReport::new(code, e.message(), MARK);
     if let Some(d) = e.detail {

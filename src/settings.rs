@@ -10,8 +10,7 @@ use std::ffi::CString;
 pub static MAX_TOKEN_BYTES: GucSetting<i32> = GucSetting::<i32>::new(65536);
 pub static JWT_AUD: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static ROLE_CLAIM_KEY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
-pub static SECRET_IS_BASE64: GucSetting<Option<CString>> =
-    GucSetting::<Option<CString>>::new(None);
+pub static SECRET_IS_BASE64: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 pub fn define() {
     GucRegistry::define_int_guc(
@@ -71,7 +70,9 @@ pub fn role_claim_key() -> Option<String> {
 /// PostgreSQL's boolean spellings; anything unrecognised reads as false.
 pub fn secret_is_base64() -> bool {
     matches!(
-        text(&SECRET_IS_BASE64).map(|v| v.to_ascii_lowercase()).as_deref(),
+        text(&SECRET_IS_BASE64)
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref(),
         Some("true" | "on" | "yes" | "1" | "t" | "y")
     )
 }

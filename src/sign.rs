@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn header_carries_kid_escaped() {
-        assert_eq!(header_json(Alg::HS512, None), r#"{"alg":"HS512","typ":"JWT"}"#);
+        assert_eq!(
+            header_json(Alg::HS512, None),
+            r#"{"alg":"HS512","typ":"JWT"}"#
+        );
         assert_eq!(
             header_json(Alg::ES256, Some("a\"b")),
             r#"{"alg":"ES256","typ":"JWT","kid":"a\"b"}"#
@@ -82,11 +85,15 @@ mod tests {
             Kind::ClaimsNotObject
         );
         assert_eq!(
-            sign("{}", Source::JsonText, &ks, Some(Alg::RS256)).unwrap_err().kind,
+            sign("{}", Source::JsonText, &ks, Some(Alg::RS256))
+                .unwrap_err()
+                .kind,
             Kind::AlgorithmKeyMismatch
         );
         assert_eq!(
-            sign(r#"{"a":1,"a":2}"#, Source::JsonText, &ks, None).unwrap_err().kind,
+            sign(r#"{"a":1,"a":2}"#, Source::JsonText, &ks, None)
+                .unwrap_err()
+                .kind,
             Kind::DuplicateClaim
         );
     }

@@ -26,7 +26,10 @@ pub fn split(token: &str, max_bytes: usize) -> Result<Parts<'_>> {
     if token.len() > max_bytes {
         return Err(JwtError::with_detail(
             Kind::TokenTooLarge,
-            format!("{} bytes; pgrst_jwt.max_token_bytes is {max_bytes}", token.len()),
+            format!(
+                "{} bytes; pgrst_jwt.max_token_bytes is {max_bytes}",
+                token.len()
+            ),
         ));
     }
     let mut it = token.splitn(4, '.');
@@ -44,9 +47,12 @@ pub fn split(token: &str, max_bytes: usize) -> Result<Parts<'_>> {
 
 /// Strict base64url: the URL-safe alphabet, no padding, no stray trailing bits.
 pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| JwtError::with_detail(Kind::Undecodable, format!("the {what} is not valid base64url")))
+    URL_SAFE_NO_PAD.decode(part).map_err(|_| {
+        JwtError::with_detail(
+            Kind::Undecodable,
+            format!("the {what} is not valid base64url"),
+        )
+    })
 }
 
 pub fn b64_encode_into(bytes: &[u8], out: &mut String) {
@@ -75,7 +81,10 @@ pub fn header_json(part: &str) -> Result<String> {
     let json = String::from_utf8(bytes)
         .map_err(|_| JwtError::with_detail(Kind::Undecodable, "the header is not UTF-8"))?;
     if !json.trim_start().starts_with('{') {
-        return Err(JwtError::with_detail(Kind::Undecodable, "the header is not a JSON object"));
+        return Err(JwtError::with_detail(
+            Kind::Undecodable,
+            "the header is not a JSON object",
+        ));
     }
     Ok(json)
 }
@@ -94,9 +103,17 @@ pub fn header(part: &str) -> Result<Header> {
             )
         })?,
         Some(_) => {
-            return Err(JwtError::with_detail(Kind::UnsupportedAlgorithm, "\"alg\" is not a string"))
+            return Err(JwtError::with_detail(
+                Kind::UnsupportedAlgorithm,
+                "\"alg\" is not a string",
+            ))
         }
-        None => return Err(JwtError::with_detail(Kind::UnsupportedAlgorithm, "the header has no \"alg\"")),
+        None => {
+            return Err(JwtError::with_detail(
+                Kind::UnsupportedAlgorithm,
+                "the header has no \"alg\"",
+            ))
+        }
     };
     if raw.crit.is_some() {
         return Err(JwtError::with_detail(
@@ -107,7 +124,12 @@ pub fn header(part: &str) -> Result<Header> {
     let kid = match raw.kid {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(k)) => Some(k),
-        Some(_) => return Err(JwtError::with_detail(Kind::Undecodable, "\"kid\" is not a string")),
+        Some(_) => {
+            return Err(JwtError::with_detail(
+                Kind::Undecodable,
+                "\"kid\" is not a string",
+            ))
+        }
     };
     Ok(Header { alg, kid, json })
 }
@@ -128,10 +150,16 @@ mod tests {
         assert_eq!(split("", 100).unwrap_err().kind, Kind::EmptyToken);
         assert_eq!(split("  ", 100).unwrap_err().kind, Kind::EmptyToken);
         assert_eq!(split("a.b", 100).unwrap_err().kind, Kind::WrongParts(2));
-        assert_eq!(split("a.b.c.d.e", 100).unwrap_err().kind, Kind::WrongParts(5));
+        assert_eq!(
+            split("a.b.c.d.e", 100).unwrap_err().kind,
+            Kind::WrongParts(5)
+        );
         assert_eq!(split("abc", 100).unwrap_err().kind, Kind::WrongParts(1));
         let p = split(" a.b.c\n", 100).unwrap();
-        assert_eq!((p.header, p.payload, p.signature, p.signing_input), ("a", "b", "c", "a.b"));
+        assert_eq!(
+            (p.header, p.payload, p.signature, p.signing_input),
+            ("a", "b", "c", "a.b")
+        );
         assert_eq!(split("a.b.c", 4).unwrap_err().kind, Kind::TokenTooLarge);
     }
 
@@ -139,7 +167,11 @@ mod tests {
     fn base64url_is_strict() {
         assert_eq!(b64_decode("eyJ9", "x").unwrap(), b"{\"}");
         for bad in ["eyJ9=", "ey+9", "ey/9", "e", "eyK"] {
-            assert_eq!(b64_decode(bad, "x").unwrap_err().kind, Kind::Undecodable, "{bad}");
+            assert_eq!(
+                b64_decode(bad, "x").unwrap_err().kind,
+                Kind::Undecodable,
+                "{bad}"
+            );
         }
     }
 
@@ -160,7 +192,10 @@ mod tests {
             (r#"{"alg":"hs256"}"#, Kind::UnsupportedAlgorithm),
             (r#"{"typ":"JWT"}"#, Kind::UnsupportedAlgorithm),
             (r#"{"alg":256}"#, Kind::UnsupportedAlgorithm),
-            (r#"{"alg":"HS256","crit":["exp"]}"#, Kind::UnsupportedAlgorithm),
+            (
+                r#"{"alg":"HS256","crit":["exp"]}"#,
+                Kind::UnsupportedAlgorithm,
+            ),
             (r#"{"alg":"HS256","kid":1}"#, Kind::Undecodable),
             (r#"["HS256"]"#, Kind::Undecodable),
             ("not json", Kind::Undecodable),

@@ -32,7 +32,10 @@ pub fn verify(token: &str, keys: &KeySet, opts: &Options) -> Result<Decoded> {
     check_signature(&parts, &header, keys, opts)?;
     let payload = payload(parts.payload)?;
     claims::check(&payload, &opts.rules)?;
-    Ok(Decoded { header: header.json, payload })
+    Ok(Decoded {
+        header: header.json,
+        payload,
+    })
 }
 
 /// Like `verify`, but also hands back whatever could be decoded of a refused token.
@@ -53,7 +56,10 @@ pub fn decode(token: &str, max_bytes: usize) -> Result<Decoded> {
     if !payload.trim_start().starts_with('{')
         || serde_json::from_str::<serde::de::IgnoredAny>(&payload).is_err()
     {
-        return Err(JwtError::with_detail(Kind::ClaimsParse, "the payload is not a JSON object"));
+        return Err(JwtError::with_detail(
+            Kind::ClaimsParse,
+            "the payload is not a JSON object",
+        ));
     }
     Ok(Decoded { header, payload })
 }
@@ -62,7 +68,10 @@ fn payload(part: &str) -> Result<String> {
     let text = token::payload_text(part)?;
     // PostgreSQL's jsonb cannot hold U+0000: refuse here rather than fail on conversion
     if text.contains("\\u0000") {
-        return Err(JwtError::with_detail(Kind::ClaimsParse, "the payload contains \\u0000"));
+        return Err(JwtError::with_detail(
+            Kind::ClaimsParse,
+            "the payload contains \\u0000",
+        ));
     }
     Ok(text)
 }
@@ -78,7 +87,11 @@ fn check_signature(
         if wanted != alg {
             return Err(JwtError::with_detail(
                 Kind::UnsupportedAlgorithm,
-                format!("the token uses {}, {} is required", alg.name(), wanted.name()),
+                format!(
+                    "the token uses {}, {} is required",
+                    alg.name(),
+                    wanted.name()
+                ),
             ));
         }
     }
@@ -86,7 +99,10 @@ fn check_signature(
     if pinned && alg != Alg::HS256 {
         return Err(JwtError::with_detail(
             Kind::NoSuitableKey,
-            format!("a plain JWT secret only verifies HS256, the token uses {}", alg.name()),
+            format!(
+                "a plain JWT secret only verifies HS256, the token uses {}",
+                alg.name()
+            ),
         ));
     }
     let kid = header.kid.as_deref();
@@ -112,18 +128,27 @@ fn check_signature(
     if candidates.iter().any(|k| k.verify(alg, msg, &sig)) {
         Ok(())
     } else {
-        Err(JwtError::with_detail(Kind::BadSignature, "the signature does not match"))
+        Err(JwtError::with_detail(
+            Kind::BadSignature,
+            "the signature does not match",
+        ))
     }
 }
 
 fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>) -> JwtError {
-    let detail = if let Some(kid) = kid.filter(|k| !keys.keys.iter().any(|key| key.kid.as_deref() == Some(*k))) {
+    let detail = if let Some(kid) =
+        kid.filter(|k| !keys.keys.iter().any(|key| key.kid.as_deref() == Some(*k)))
+    {
         format!("no key has \"kid\" \"{}\"", crate::alg::truncate(kid, 64))
     } else if keys.keys.len() == 1 {
         let what = if alg.family() == Family::Hmac && !keys.keys[0].family_fits(alg) {
             "an HMAC algorithm cannot be verified with an asymmetric key".to_string()
         } else {
-            format!("{} cannot be verified with {}", alg.name(), keys.keys[0].describe())
+            format!(
+                "{} cannot be verified with {}",
+                alg.name(),
+                keys.keys[0].describe()
+            )
         };
         what
     } else {
@@ -144,7 +169,11 @@ mod tests {
     fn opts(postgrest: bool) -> Options<'static> {
         Options {
             algorithm: None,
-            rules: ClaimRules { now: NOW, leeway: 30, audience: None },
+            rules: ClaimRules {
+                now: NOW,
+                leeway: 30,
+                audience: None,
+            },
             max_bytes: 65536,
             postgrest,
         }
@@ -167,14 +196,21 @@ mod tests {
         // the signature is right; the example expired in 2011
         assert_eq!(kind(t, &ks, false), Some(Kind::Expired));
         let then = Options {
-            rules: ClaimRules { now: 1_300_819_380, leeway: 0, audience: None },
+            rules: ClaimRules {
+                now: 1_300_819_380,
+                leeway: 0,
+                audience: None,
+            },
             ..opts(false)
         };
         let d = verify(t, &ks, &then).unwrap();
         assert!(d.payload.contains("\"iss\":\"joe\""));
         // one changed signature character: refused
         let bad = t.replace("dBjftJeZ4CVP", "dBjftJeZ4CVQ");
-        assert_eq!(verify(&bad, &ks, &then).unwrap_err().kind, Kind::BadSignature);
+        assert_eq!(
+            verify(&bad, &ks, &then).unwrap_err().kind,
+            Kind::BadSignature
+        );
     }
 
     #[test]
@@ -186,11 +222,15 @@ mod tests {
             assert_eq!(d.payload, r#"{"role":"web","n":1}"#);
             // payload swapped for another one: signature no longer matches
             let mut parts: Vec<&str> = t.split('.').collect();
-            let forged = crate::sign::sign(r#"{"role":"admin"}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
+            let forged =
+                crate::sign::sign(r#"{"role":"admin"}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
             parts[1] = forged.split('.').nth(1).unwrap();
             assert_eq!(kind(&parts.join("."), &ks, false), Some(Kind::BadSignature));
             // another secret
-            assert_eq!(kind(&t, &keys("another-secret"), false), Some(Kind::BadSignature));
+            assert_eq!(
+                kind(&t, &keys("another-secret"), false),
+                Some(Kind::BadSignature)
+            );
             // signature stripped
             let stripped = format!("{}.", t.rsplit_once('.').unwrap().0);
             assert_eq!(kind(&stripped, &ks, false), Some(Kind::BadSignature));
@@ -204,8 +244,14 @@ mod tests {
         let none = "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4ifQ.";
         assert_eq!(kind(none, &ks, false), Some(Kind::UnsupportedAlgorithm));
         let t = sign("{}", Source::Jsonb, &ks, Some(Alg::HS512)).unwrap();
-        let o = Options { algorithm: Some(Alg::HS256), ..opts(false) };
-        assert_eq!(verify(&t, &ks, &o).unwrap_err().kind, Kind::UnsupportedAlgorithm);
+        let o = Options {
+            algorithm: Some(Alg::HS256),
+            ..opts(false)
+        };
+        assert_eq!(
+            verify(&t, &ks, &o).unwrap_err().kind,
+            Kind::UnsupportedAlgorithm
+        );
         // PostgREST pins a plain secret to HS256
         assert_eq!(kind(&t, &ks, true), Some(Kind::NoSuitableKey));
         let t256 = sign("{}", Source::Jsonb, &ks, None).unwrap();
@@ -237,10 +283,15 @@ mod tests {
         let key = &ks.keys[0];
         let t2 = format!("{h}.{payload}.{s}");
         assert_eq!(kind(&t2, &ks, false), Some(Kind::BadSignature));
-        let sig = key.sign(Alg::HS256, format!("{h}.{payload}").as_bytes()).unwrap();
+        let sig = key
+            .sign(Alg::HS256, format!("{h}.{payload}").as_bytes())
+            .unwrap();
         let mut enc = String::new();
         crate::token::b64_encode_into(&sig, &mut enc);
-        assert_eq!(kind(&format!("{h}.{payload}.{enc}"), &ks, false), Some(Kind::ClaimsParse));
+        assert_eq!(
+            kind(&format!("{h}.{payload}.{enc}"), &ks, false),
+            Some(Kind::ClaimsParse)
+        );
         // signature with padding: not base64url
         assert_eq!(kind(&format!("{t}="), &ks, false), Some(Kind::Undecodable));
     }

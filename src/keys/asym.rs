@@ -8,6 +8,8 @@ mod der;
 pub mod ec;
 pub mod okp;
 mod pem;
+#[cfg(test)]
+mod rfc_tests;
 pub mod rsa;
 #[cfg(test)]
 pub(crate) mod testdata;

@@ -21,6 +21,8 @@ pub struct Key {
     pub material: Material,
 }
 
+// Keys are parsed once and cached: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Material {
     Hmac(HmacKey),
     Asym(asym::AsymKey),
@@ -240,7 +242,10 @@ mod tests {
             Kind::SecretTooShort
         );
         assert_eq!(
-            KeySet::parse("not*base64!", Use::Strict, true).err().unwrap().kind,
+            KeySet::parse("not*base64!", Use::Strict, true)
+                .err()
+                .unwrap()
+                .kind,
             Kind::SecretNotBase64
         );
     }

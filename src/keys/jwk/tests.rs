@@ -120,6 +120,15 @@ fn generated_keys_round_trip() {
         assert_ne!(again["d"], jwk["d"]);
     }
     let rsa = generate("RSA", None).unwrap();
+    assert_eq!(rsa["e"], "AQAB");
+    let n = rsa["n"].as_str().unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(n)
+            .unwrap()
+            .len(),
+        256
+    );
     for m in PRIVATE_MEMBERS {
         assert!(rsa.contains_key(m), "{m}");
     }
