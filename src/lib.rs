@@ -1,5 +1,5 @@
 //! pgrst_jwt: sign and verify JSON Web Tokens inside PostgreSQL, by PostgREST's rules.
-//! This file only wires the pure modules to SQL.
+//! This file only wires the modules to SQL.
 
 use pgrx::prelude::*;
 use std::cell::RefCell;
@@ -10,35 +10,48 @@ pub mod claims;
 pub mod compact;
 pub mod error;
 pub mod keys;
+pub mod role;
 pub mod sign;
 pub mod token;
 pub mod verify;
 
-mod pgjson;
+mod configure;
 mod report;
 mod settings;
+mod sqltypes;
+mod store;
 
 use alg::Alg;
 use claims::ClaimRules;
+use error::{JwtError, Kind};
 use keys::{KeyCache, KeySet, Use};
-use pgjson::JsonbText;
 use report::ok;
 use sign::Source;
+use sqltypes::{JsonText, JsonbText, RoleName};
 
 ::pgrx::pg_module_magic!();
+
+extension_sql_file!("../sql/bootstrap.sql", bootstrap);
+extension_sql_file!("../sql/finalize.sql", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::define();
     report::install_log_hook();
+    store::init();
 }
 
 thread_local! {
     static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new(32));
+    static ROLE_PATH: RefCell<Option<(String, Rc<role::RolePath>)>> = const { RefCell::new(None) };
 }
 
 fn cached_keys(text: &str, usage: Use) -> Rc<KeySet> {
     ok(KEYS.with(|c| c.borrow_mut().get(text, usage, false)))
+}
+
+fn configured() -> Rc<store::Configured> {
+    ok(store::require(settings::secret_is_base64()))
 }
 
 /// Transaction start time (`now()`), whole seconds since the epoch.
@@ -52,12 +65,12 @@ fn algorithm(name: Option<&str>) -> Option<Alg> {
     name.map(|n| ok(Alg::from_arg(n)))
 }
 
+// ---------------------------------------------------------------- signing
+
 fn sign_with(claims: &str, source: Source, secret: &str, alg: Option<&str>) -> String {
     let keys = cached_keys(secret, Use::Strict);
     ok(sign::sign(claims, source, &keys, algorithm(alg)))
 }
-
-// ---------------------------------------------------------------- signing
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
 fn jwt_sign_jsonb(
@@ -70,7 +83,7 @@ fn jwt_sign_jsonb(
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
 fn jwt_sign_json(
-    claims: Option<pgjson::JsonText>,
+    claims: Option<JsonText>,
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
@@ -86,12 +99,37 @@ fn jwt_sign_text(
     Some(sign_with(claims?, Source::JsonText, secret?, algorithm))
 }
 
+fn sign_configured(claims: &str, source: Source) -> String {
+    let c = configured();
+    ok(sign::sign(claims, source, &c.keys, None))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
+fn jwt_sign_configured_jsonb(claims: JsonbText) -> String {
+    sign_configured(&claims.0, Source::Jsonb)
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
+fn jwt_sign_configured_json(claims: JsonText) -> String {
+    sign_configured(&claims.0, Source::JsonText)
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
+fn jwt_sign_configured_text(claims: &str) -> String {
+    sign_configured(claims, Source::JsonText)
+}
+
 // ---------------------------------------------------------------- verifying
 
-fn options<'a>(alg: Option<&str>, leeway: i32, audience: Option<&'a str>) -> verify::Options<'a> {
+fn options<'a>(
+    alg: Option<&str>,
+    leeway: Option<i32>,
+    audience: Option<&'a str>,
+) -> verify::Options<'a> {
+    let leeway = leeway.unwrap_or(30);
     if leeway < 0 {
-        report::raise(error::JwtError::with_detail(
-            error::Kind::InvalidArgument("leeway"),
+        report::raise(JwtError::with_detail(
+            Kind::InvalidArgument("leeway"),
             "leeway must be zero or more seconds",
         ));
     }
@@ -116,10 +154,21 @@ fn jwt_verify(
     audience: default!(Option<&str>, "NULL"),
 ) -> Option<JsonbText> {
     let (token, secret) = (token?, secret?);
-    let opts = options(algorithm, leeway.unwrap_or(30), audience);
+    let opts = options(algorithm, leeway, audience);
     let keys = cached_keys(secret, Use::Verify);
-    let decoded = ok(verify::verify(token, &keys, &opts));
-    Some(JsonbText(decoded.payload))
+    Some(JsonbText(ok(verify::verify(token, &keys, &opts)).payload))
+}
+
+/// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
+#[pg_extern(stable, parallel_safe, strict, name = "jwt_verify")]
+fn jwt_verify_configured(token: &str) -> JsonbText {
+    let aud = settings::audience();
+    let opts = verify::Options {
+        postgrest: true,
+        ..options(None, None, aud.as_deref())
+    };
+    let c = configured();
+    JsonbText(ok(verify::verify(token, &c.keys, &opts)).payload)
 }
 
 #[pg_extern(stable, parallel_safe)]
@@ -138,24 +187,30 @@ fn jwt_check(
         name!(claims, Option<JsonbText>),
     ),
 > {
-    let opts = options(algorithm, leeway.unwrap_or(30), audience);
-    let row = match (token, secret) {
-        (None, _) => (false, Some("malformed".to_string()), None, None),
-        (Some(_), None) => (false, Some("no_secret".to_string()), None, None),
-        (Some(token), Some(secret)) => {
-            let keys = cached_keys(secret, Use::Verify);
-            let (decoded, result) = verify::check(token, &keys, &opts);
-            let (header, claims) = match decoded {
-                Some(d) => (Some(JsonbText(d.header)), Some(JsonbText(d.payload))),
-                None => (None, None),
-            };
-            match result {
-                Ok(()) => (true, None, header, claims),
-                Err(e) => (false, Some(e.reason().to_string()), header, claims),
-            }
+    let aud = settings::audience();
+    let mut opts = options(algorithm, leeway, audience);
+    let keys = match secret {
+        Some(s) => Ok(cached_keys(s, Use::Verify)),
+        None => {
+            opts.postgrest = true;
+            opts.rules.audience = audience.or(aud.as_deref());
+            store::require(settings::secret_is_base64()).map(|c| c.keys.clone())
         }
     };
-    TableIterator::once(row)
+    let fail = |e: JwtError| (false, Some(e.reason().to_string()));
+    let ((valid, reason), decoded) = match (token, keys) {
+        (None, _) => (fail(JwtError::new(Kind::EmptyToken)), None),
+        (Some(t), Err(e)) => (fail(e), verify::decode(t, opts.max_bytes).ok()),
+        (Some(t), Ok(keys)) => {
+            let (decoded, result) = verify::check(t, &keys, &opts);
+            (result.map_or_else(fail, |_| (true, None)), decoded)
+        }
+    };
+    let (header, claims) = match decoded {
+        Some(d) => (Some(JsonbText(d.header)), Some(JsonbText(d.payload))),
+        None => (None, None),
+    };
+    TableIterator::once((valid, reason, header, claims))
 }
 
 #[pg_extern(stable, parallel_safe, strict)]
@@ -166,58 +221,127 @@ fn jwt_decode(
     TableIterator::once((JsonbText(d.header), JsonbText(d.payload)))
 }
 
-#[cfg(feature = "pg_test")]
-#[pg_schema]
-mod tests {
-    use pgrx::prelude::*;
+// ---------------------------------------------------------------- configuration
 
-    const SECRET: &str = "reallyreallyreallyreallyverysafe";
+#[pg_extern(volatile, parallel_unsafe)]
+fn set_pgrst_secret_from_env(
+    env_var: default!(&str, "'JWT_SECRET'"),
+    is_base64: default!(bool, "false"),
+    postgrest_role: default!(Option<RoleName>, "NULL"),
+) -> String {
+    ok(configure::set_from_env(
+        env_var,
+        is_base64,
+        postgrest_role.as_ref().map(|r| r.0.as_str()),
+    ))
+}
 
-    #[pg_test]
-    fn sign_then_verify_in_sql() {
-        let token = Spi::get_one::<String>(&format!(
-            "SELECT jwt_sign('{{\"role\": \"web\", \"exp\": 4102444800.7}}'::jsonb, '{SECRET}')"
-        ))
-        .unwrap()
-        .unwrap();
-        let role = Spi::get_one::<String>(&format!(
-            "SELECT jwt_verify('{token}', '{SECRET}') ->> 'role'"
-        ))
-        .unwrap();
-        assert_eq!(role.as_deref(), Some("web"));
-        let exp = Spi::get_one::<String>(&format!(
-            "SELECT jwt_verify('{token}', '{SECRET}') ->> 'exp'"
-        ))
-        .unwrap();
-        assert_eq!(exp.as_deref(), Some("4102444800"));
-    }
-
-    #[pg_test]
-    fn json_jsonb_and_literal_claims_resolve() {
-        for claims in ["'{\"a\":1}'::jsonb", "'{\"a\":1}'::json", "'{\"a\":1}'"] {
-            let t = Spi::get_one::<String>(&format!("SELECT jwt_sign({claims}, '{SECRET}')"))
-                .unwrap()
-                .unwrap();
-            assert!(t.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhIjoxfQ."));
+#[pg_extern(stable, parallel_safe)]
+fn jwt_secret_status() -> TableIterator<
+    'static,
+    (
+        name!(configured, bool),
+        name!(source, Option<String>),
+        name!(fingerprint, Option<String>),
+        name!(readable_by_public, bool),
+    ),
+> {
+    let c = ok(store::configured(settings::secret_is_base64()));
+    let in_role_settings = store::secret_in_role_settings();
+    let row = match c {
+        None => (false, None, None, in_role_settings),
+        Some(c) => {
+            let readable = match c.source {
+                store::Source::Setting => true,
+                store::Source::Table => in_role_settings || store::table_readable_by_others(),
+            };
+            (
+                true,
+                Some(c.source.name().to_string()),
+                Some(c.fingerprint.clone()),
+                readable,
+            )
         }
-    }
+    };
+    TableIterator::once(row)
+}
 
-    #[pg_test(error = "JWT expired")]
-    fn expired_token_raises() {
-        let t = Spi::get_one::<String>(&format!("SELECT jwt_sign('{{\"exp\":1}}', '{SECRET}')"))
-            .unwrap()
-            .unwrap();
-        Spi::run(&format!("SELECT jwt_verify('{t}', '{SECRET}')")).unwrap();
-    }
+// ---------------------------------------------------------------- request helpers
 
-    #[pg_test]
-    fn check_reports_reason() {
-        let reason =
-            Spi::get_one::<String>(&format!("SELECT reason FROM jwt_check('a.b', '{SECRET}')"))
-                .unwrap();
-        assert_eq!(reason.as_deref(), Some("malformed"));
+#[pg_extern(stable, parallel_safe, strict)]
+fn jwt_role(claims: pgrx::JsonB) -> Option<String> {
+    let key = settings::role_claim_key().unwrap_or_else(|| role::DEFAULT_KEY.to_string());
+    let path = ROLE_PATH.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.as_ref() {
+            Some((k, p)) if *k == key => p.clone(),
+            _ => {
+                let p = Rc::new(ok(role::RolePath::parse(&key)));
+                *c = Some((key, p.clone()));
+                p
+            }
+        }
+    });
+    path.role(&claims.0)
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn jwt_claims() -> Option<JsonbText> {
+    let text = store::setting(c"request.jwt.claims")?;
+    // PostgREST always sets a JSON object; anything else is treated as absent
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
+    Some(JsonbText(text))
+}
+
+#[pg_extern(stable, parallel_safe, strict)]
+fn jwt_claim(name: &str) -> Option<String> {
+    let text = store::setting(c"request.jwt.claims")?;
+    let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).ok()?;
+    match claims.get(name)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
+
+// ---------------------------------------------------------------- keys
+
+#[pg_extern(volatile, parallel_safe)]
+fn jwt_generate_key(
+    kty: default!(&str, "'EC'"),
+    kid: default!(Option<&str>, "NULL"),
+) -> pgrx::JsonB {
+    pgrx::JsonB(serde_json::Value::Object(ok(keys::jwk::generate(kty, kid))))
+}
+
+fn public_jwks(keys: &KeySet) -> pgrx::JsonB {
+    let public: Vec<_> = keys.keys.iter().filter_map(keys::jwk::public_jwk).collect();
+    pgrx::JsonB(serde_json::json!({ "keys": public }))
+}
+
+#[pg_extern(immutable, parallel_safe, strict, name = "jwt_public_jwks")]
+fn jwt_public_jwks_of(keys: &str) -> pgrx::JsonB {
+    public_jwks(&cached_keys(keys, Use::Verify))
+}
+
+#[pg_extern(stable, parallel_safe, name = "jwt_public_jwks")]
+fn jwt_public_jwks_configured() -> pgrx::JsonB {
+    public_jwks(&configured().keys)
+}
+
+#[pg_trigger]
+fn pgrst_jwt_secret_changed<'a>(
+    trigger: &'a pgrx::PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+    let rel = trigger.relation()?;
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(rel.oid()) };
+    Ok(None)
+}
+
+#[cfg(feature = "pg_test")]
+mod pg_tests;
+#[cfg(feature = "pg_test")]
+pub use pg_tests::tests;
 
 /// This module is required by `cargo pgrx test` invocations.
 #[cfg(test)]

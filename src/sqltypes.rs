@@ -1,5 +1,6 @@
-//! JSON values crossing the SQL boundary as text, without a serde tree in between:
-//! `jsonb` arguments arrive as their text form, results leave through `jsonb_in`.
+//! SQL values crossing the boundary without needless copies: `jsonb` arguments arrive
+//! as their text form and results leave through `jsonb_in` (no serde tree in between);
+//! `json` as its stored text; `name` as a Rust string.
 
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
@@ -72,7 +73,26 @@ macro_rules! arg_abi {
         }
     )*};
 }
-arg_abi!(JsonbText, JsonText);
+/// A `name` argument.
+pub struct RoleName(pub String);
+
+impl FromDatum for RoleName {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<RoleName> {
+        if is_null {
+            return None;
+        }
+        let p = datum.cast_mut_ptr::<std::ffi::c_char>();
+        Some(RoleName(CStr::from_ptr(p).to_string_lossy().into_owned()))
+    }
+}
+
+impl_sql_translatable!(RoleName, "name");
+
+arg_abi!(JsonbText, JsonText, RoleName);
 
 unsafe impl BoxRet for JsonbText {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {

@@ -1,0 +1,55 @@
+-- pgrst_jwt: privileges, triggers and comments, after every function exists.
+
+-- Every change to the stored secret invalidates each backend's cached keys, on this
+-- server and on hot standbys (relcache invalidations are WAL-logged).
+CREATE TRIGGER pgrst_jwt_secret_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgrst_jwt_secret
+    FOR EACH STATEMENT EXECUTE FUNCTION pgrst_jwt_secret_changed();
+
+-- Signing with the configured secret: only roles explicitly granted (the owner of a
+-- SECURITY DEFINER login function), never PUBLIC.
+REVOKE ALL ON FUNCTION jwt_sign(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jwt_sign(json) FROM PUBLIC;
+REVOKE ALL ON FUNCTION jwt_sign(text) FROM PUBLIC;
+-- Reading the server's environment: superusers only (checked inside as well).
+REVOKE ALL ON FUNCTION set_pgrst_secret_from_env(text, boolean, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrst_jwt_secret_changed() FROM PUBLIC;
+
+COMMENT ON FUNCTION jwt_sign(jsonb, text, text) IS
+  'Sign claims (a JSON object) with an HMAC secret (32 bytes at least), a private PEM key or a private JWK; algorithm HS256 by default, NULL for the key''s own.';
+COMMENT ON FUNCTION jwt_sign(json, text, text) IS
+  'Sign claims given as json (e.g. row_to_json(r)), keeping their key order; see jwt_sign(jsonb, text, text).';
+COMMENT ON FUNCTION jwt_sign(text, text, text) IS
+  'Sign claims given as JSON text (untyped literals resolve here); see jwt_sign(jsonb, text, text).';
+COMMENT ON FUNCTION jwt_sign(jsonb) IS
+  'Sign claims with the configured secret (never passes through SQL). EXECUTE is not granted to PUBLIC.';
+COMMENT ON FUNCTION jwt_sign(json) IS
+  'Sign json claims with the configured secret. EXECUTE is not granted to PUBLIC.';
+COMMENT ON FUNCTION jwt_sign(text) IS
+  'Sign JSON text claims with the configured secret. EXECUTE is not granted to PUBLIC.';
+COMMENT ON FUNCTION jwt_verify(text, text, text, integer, text) IS
+  'Verify a token with the given secret, PEM key, JWK or JWK Set; returns the claims or raises (SQLSTATE 28000 for a rejected token).';
+COMMENT ON FUNCTION jwt_verify(text) IS
+  'Verify a token with the configured secret exactly as PostgREST would (30 s skew, pgrst.jwt_aud); returns the claims or raises.';
+COMMENT ON FUNCTION jwt_check(text, text, text, integer, text) IS
+  'Check a token without raising: valid, a stable reason code, and the decoded header and claims. secret NULL: the configured one.';
+COMMENT ON FUNCTION jwt_decode(text) IS
+  'Decode a token''s header and claims WITHOUT verifying it.';
+COMMENT ON FUNCTION set_pgrst_secret_from_env(text, boolean, name) IS
+  'Superusers: store the JWT secret read from the server''s environment (default JWT_SECRET) where ordinary roles cannot read it; returns its fingerprint.';
+COMMENT ON FUNCTION jwt_secret_status() IS
+  'Whether and where a JWT secret is configured, its fingerprint, and whether ordinary roles could read it. Never the secret.';
+COMMENT ON FUNCTION jwt_role(jsonb) IS
+  'The role PostgREST would switch to for these claims (pgrst.jwt_role_claim_key, default $.role); NULL for its anonymous role.';
+COMMENT ON FUNCTION jwt_claims() IS
+  'The current PostgREST request''s claims (request.jwt.claims), NULL outside a request.';
+COMMENT ON FUNCTION jwt_claim(text) IS
+  'One top-level claim of the current PostgREST request as text, NULL when absent.';
+COMMENT ON FUNCTION jwt_generate_key(text, text) IS
+  'A new private JWK: RSA (2048), EC (P-256) or OKP (Ed25519), with a kid (RFC 7638 thumbprint when NULL).';
+COMMENT ON FUNCTION jwt_public_jwks(text) IS
+  'The public JWK Set of the given key, JWK or JWK Set (HMAC keys left out).';
+COMMENT ON FUNCTION jwt_public_jwks() IS
+  'The public JWK Set of the configured secret (empty for an HMAC secret): publish it to PostgREST, gateways and other verifiers.';
+COMMENT ON FUNCTION pgrst_jwt_secret_changed() IS
+  'Trigger: invalidates cached keys in every backend when the stored secret changes.';

@@ -1,0 +1,127 @@
+//! `set_pgrst_secret_from_env()`: read the secret from the server's environment,
+//! validate it, store it in the extension's table and, when asked, in PostgREST's
+//! in-database configuration for its login role. The secret never appears in SQL text.
+
+use crate::error::{JwtError, Kind, Result};
+use crate::keys::{jwk, KeySet, Use};
+use crate::store;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::ffi::CString;
+
+pub fn set_from_env(
+    env_var: &str,
+    is_base64: bool,
+    postgrest_role: Option<&str>,
+) -> Result<String> {
+    if !unsafe { pg_sys::superuser() } {
+        return Err(JwtError::with_detail(
+            Kind::PermissionDenied("set_pgrst_secret_from_env"),
+            "only superusers may read the server's environment",
+        ));
+    }
+    let name = crate::alg::truncate(env_var, 64);
+    let value = std::env::var(env_var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            JwtError::with_detail(
+                Kind::EnvVarUnset,
+                format!("\"{name}\" is not set or empty in the PostgreSQL server's environment"),
+            )
+        })?;
+    // validation before anything is stored; errors name the variable, never the value
+    let keys = KeySet::parse(&value, Use::Strict, is_base64).map_err(|mut e| {
+        let what = e
+            .detail
+            .take()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        e.detail = Some(format!("in environment variable \"{name}\"{what}"));
+        e
+    })?;
+    let fingerprint = store::save(&value, is_base64, env_var)?;
+    if let Some(role) = postgrest_role {
+        write_role_settings(role, &value, is_base64, &keys)?;
+    }
+    Ok(fingerprint)
+}
+
+/// What PostgREST should be given: the secret itself for HMAC; for asymmetric keys only
+/// their public JWK Set (PostgREST only verifies).
+fn postgrest_value(value: &str, keys: &KeySet) -> (String, bool) {
+    let public: Vec<_> = keys.keys.iter().filter_map(jwk::public_jwk).collect();
+    if public.is_empty() {
+        (value.to_string(), true)
+    } else {
+        (serde_json::json!({ "keys": public }).to_string(), false)
+    }
+}
+
+fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) -> Result<()> {
+    let crole = CString::new(role).map_err(|_| {
+        JwtError::with_detail(Kind::InvalidArgument("postgrest_role"), "NUL in role name")
+    })?;
+    if unsafe { pg_sys::get_role_oid(crole.as_ptr(), true) } == pg_sys::InvalidOid {
+        return Err(JwtError::with_detail(
+            Kind::InvalidArgument("postgrest_role"),
+            format!("role \"{}\" does not exist", crate::alg::truncate(role, 64)),
+        ));
+    }
+    let (setting, is_secret) = postgrest_value(value, keys);
+    alter_role_set(role, "pgrst.jwt_secret", &setting)?;
+    let b64 = if is_secret && is_base64 {
+        "true"
+    } else {
+        "false"
+    };
+    alter_role_set(role, "pgrst.jwt_secret_is_base64", b64)?;
+    Spi::run("NOTIFY pgrst, 'reload config'")
+        .map_err(|_| JwtError::with_detail(Kind::NoSecret, "NOTIFY pgrst failed"))?;
+    if is_secret {
+        pgrx::warning!(
+            "the JWT secret is now also stored in the settings of role \"{}\"; pg_db_role_setting is readable by every role",
+            crate::alg::truncate(role, 64)
+        );
+    }
+    Ok(())
+}
+
+/// `ALTER ROLE role SET name = value` without the value ever being SQL text: parse a
+/// statement with a placeholder value, put the real value into the parse tree, and
+/// run it through `AlterRoleSet` directly (no executor, no statement logging).
+#[cfg(not(any(feature = "pg13", feature = "pg14")))]
+fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
+    let failed = || {
+        JwtError::with_detail(
+            Kind::InvalidArgument("postgrest_role"),
+            "could not build ALTER ROLE",
+        )
+    };
+    let ident = format!("\"{}\"", role.replace('"', "\"\""));
+    let sql = CString::new(format!("ALTER ROLE {ident} SET {name} = 'x'")).map_err(|_| failed())?;
+    let cvalue = CString::new(value).map_err(|_| failed())?;
+    unsafe {
+        let list = pg_sys::raw_parser(sql.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+        let list = pgrx::PgList::<pg_sys::RawStmt>::from_pg(list);
+        let raw = list.get_ptr(0).ok_or_else(failed)?;
+        let stmt = (*raw).stmt as *mut pg_sys::AlterRoleSetStmt;
+        if stmt.is_null() || (*stmt).type_ != pg_sys::NodeTag::T_AlterRoleSetStmt {
+            return Err(failed());
+        }
+        let set = (*stmt).setstmt;
+        let args = pgrx::PgList::<pg_sys::A_Const>::from_pg((*set).args);
+        let constant = args.get_ptr(0).ok_or_else(failed)?;
+        (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr());
+        pg_sys::AlterRoleSet(stmt);
+    }
+    Ok(())
+}
+
+#[cfg(any(feature = "pg13", feature = "pg14"))]
+fn alter_role_set(_role: &str, _name: &str, _value: &str) -> Result<()> {
+    Err(JwtError::with_detail(
+        Kind::InvalidArgument("postgrest_role"),
+        "writing PostgREST's role settings needs PostgreSQL 15 or later",
+    ))
+}
