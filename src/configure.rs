@@ -114,6 +114,8 @@ fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
         let constant = args.get_ptr(0).ok_or_else(failed)?;
         (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr());
         pg_sys::AlterRoleSet(stmt);
+        // the next ALTER ROLE of this command must see this one's row
+        pg_sys::CommandCounterIncrement();
     }
     Ok(())
 }
