@@ -27,7 +27,7 @@ use error::{JwtError, Kind};
 use keys::{KeyCache, KeySet, Use};
 use report::ok;
 use sign::Source;
-use sqltypes::{JsonText, JsonbText, RoleName};
+use sqltypes::{to_jsonb, JsonText, JsonbDatum, JsonbText, RoleName};
 
 ::pgrx::pg_module_magic!();
 
@@ -152,23 +152,25 @@ fn jwt_verify(
     algorithm: default!(Option<&str>, "NULL"),
     leeway: default!(Option<i32>, "30"),
     audience: default!(Option<&str>, "NULL"),
-) -> Option<JsonbText> {
+) -> Option<JsonbDatum> {
     let (token, secret) = (token?, secret?);
     let opts = options(algorithm, leeway, audience);
     let keys = cached_keys(secret, Use::Verify);
-    Some(JsonbText(ok(verify::verify(token, &keys, &opts)).payload))
+    Some(ok(to_jsonb(
+        ok(verify::verify(token, &keys, &opts)).payload,
+    )))
 }
 
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_verify")]
-fn jwt_verify_configured(token: &str) -> JsonbText {
+fn jwt_verify_configured(token: &str) -> JsonbDatum {
     let aud = settings::audience();
     let opts = verify::Options {
         postgrest: true,
         ..options(None, None, aud.as_deref())
     };
     let c = configured();
-    JsonbText(ok(verify::verify(token, &c.keys, &opts)).payload)
+    ok(to_jsonb(ok(verify::verify(token, &c.keys, &opts)).payload))
 }
 
 #[pg_extern(stable, parallel_safe)]
@@ -183,8 +185,8 @@ fn jwt_check(
     (
         name!(valid, bool),
         name!(reason, Option<String>),
-        name!(header, Option<JsonbText>),
-        name!(claims, Option<JsonbText>),
+        name!(header, Option<JsonbDatum>),
+        name!(claims, Option<JsonbDatum>),
     ),
 > {
     let aud = settings::audience();
@@ -197,28 +199,37 @@ fn jwt_check(
             store::require(settings::secret_is_base64()).map(|c| c.keys.clone())
         }
     };
-    let fail = |e: JwtError| (false, Some(e.reason().to_string()));
-    let ((valid, reason), decoded) = match (token, keys) {
-        (None, _) => (fail(JwtError::new(Kind::EmptyToken)), None),
-        (Some(t), Err(e)) => (fail(e), verify::decode(t, opts.max_bytes).ok()),
+    let (result, decoded) = match (token, keys) {
+        (None, _) => (Err(JwtError::new(Kind::EmptyToken)), None),
+        (Some(t), Err(e)) => (Err(e), verify::decode(t, opts.max_bytes).ok()),
         (Some(t), Ok(keys)) => {
             let (decoded, result) = verify::check(t, &keys, &opts);
-            (result.map_or_else(fail, |_| (true, None)), decoded)
+            (result, decoded)
         }
     };
     let (header, claims) = match decoded {
-        Some(d) => (Some(JsonbText(d.header)), Some(JsonbText(d.payload))),
-        None => (None, None),
+        Some(d) => (to_jsonb(d.header), to_jsonb(d.payload)),
+        None => (
+            Err(JwtError::new(Kind::Undecodable)),
+            Err(JwtError::new(Kind::ClaimsParse)),
+        ),
     };
-    TableIterator::once((valid, reason, header, claims))
+    // claims that jsonb cannot hold make an otherwise valid token invalid
+    let result = result.and(claims.as_ref().map(|_| ()).map_err(Clone::clone));
+    let (valid, reason) = match result {
+        Ok(()) => (true, None),
+        Err(e) => (false, Some(e.reason().to_string())),
+    };
+    TableIterator::once((valid, reason, header.ok(), claims.ok()))
 }
 
 #[pg_extern(stable, parallel_safe, strict)]
 fn jwt_decode(
     token: &str,
-) -> TableIterator<'static, (name!(header, JsonbText), name!(claims, JsonbText))> {
+) -> TableIterator<'static, (name!(header, JsonbDatum), name!(claims, JsonbDatum))> {
     let d = ok(verify::decode(token, settings::max_token_bytes()));
-    TableIterator::once((JsonbText(d.header), JsonbText(d.payload)))
+    let header = ok(to_jsonb(d.header).map_err(|_| JwtError::new(Kind::Undecodable)));
+    TableIterator::once((header, ok(to_jsonb(d.payload))))
 }
 
 // ---------------------------------------------------------------- configuration
@@ -286,11 +297,11 @@ fn jwt_role(claims: pgrx::JsonB) -> Option<String> {
 }
 
 #[pg_extern(stable, parallel_safe)]
-fn jwt_claims() -> Option<JsonbText> {
+fn jwt_claims() -> Option<JsonbDatum> {
     let text = store::setting(c"request.jwt.claims")?;
     // PostgREST always sets a JSON object; anything else is treated as absent
     serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
-    Some(JsonbText(text))
+    to_jsonb(text).ok()
 }
 
 #[pg_extern(stable, parallel_safe, strict)]

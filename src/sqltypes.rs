@@ -2,6 +2,7 @@
 //! as their text form and results leave through `jsonb_in` (no serde tree in between);
 //! `json` as its stored text; `name` as a Rust string.
 
+use crate::error::{JwtError, Kind};
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
 use pgrx::pg_sys;
@@ -30,18 +31,6 @@ impl FromDatum for JsonbText {
             pg_sys::pfree(detoasted as *mut std::ffi::c_void);
         }
         Some(JsonbText(text))
-    }
-}
-
-impl IntoDatum for JsonbText {
-    fn into_datum(self) -> Option<pg_sys::Datum> {
-        // interior NULs cannot occur: token payloads with \u0000 are refused before this
-        let cstring = CString::new(self.0).ok()?;
-        unsafe { direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(cstring.as_ptr().into())]) }
-    }
-
-    fn type_oid() -> pg_sys::Oid {
-        pg_sys::JSONBOID
     }
 }
 
@@ -94,11 +83,44 @@ impl_sql_translatable!(RoleName, "name");
 
 arg_abi!(JsonbText, JsonText, RoleName);
 
-unsafe impl BoxRet for JsonbText {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        match self.into_datum() {
-            Some(datum) => fcinfo.return_raw_datum(datum),
-            None => fcinfo.return_null(),
-        }
+/// A `jsonb` result, already built: conversion failures are reported by us, as a
+/// rejected token, not as a PostgreSQL input error.
+pub struct JsonbDatum(pg_sys::Datum);
+
+impl_sql_translatable!(JsonbDatum, "jsonb");
+
+impl IntoDatum for JsonbDatum {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(self.0)
     }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONBOID
+    }
+}
+
+unsafe impl BoxRet for JsonbDatum {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        fcinfo.return_raw_datum(self.0)
+    }
+}
+
+/// Build a jsonb value from JSON text with `jsonb_in`. What serde accepts but jsonb
+/// refuses (lone surrogates, numbers beyond numeric's range) becomes `Kind::ClaimsParse`.
+pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {
+    let refused = || {
+        JwtError::with_detail(
+            Kind::ClaimsParse,
+            "PostgreSQL's jsonb cannot hold this JSON",
+        )
+    };
+    let cstring = CString::new(text).map_err(|_| refused())?;
+    let ptr = cstring.as_ptr();
+    PgTryBuilder::new(|| unsafe {
+        direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(ptr.into())])
+    })
+    .catch_others(|_| None)
+    .execute()
+    .map(JsonbDatum)
+    .ok_or_else(refused)
 }
