@@ -1,0 +1,47 @@
+-- pgrst_jwt regression tests: the extension and the helpers the other files use.
+-- pg_regress runs every file of pg_test/sql in one database, in name order.
+CREATE EXTENSION IF NOT EXISTS pgrst_jwt;
+SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'pgrst_jwt';
+-- pgcrypto (part of Debian's postgresql-15) forges tokens independently of pgrst_jwt
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE SCHEMA t;
+-- base64url without padding, both ways
+CREATE FUNCTION t.b64url(b bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT translate(encode(b, 'base64'), E'+/=\n', '-_') $$;
+CREATE FUNCTION t.b64url(s text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT t.b64url(convert_to(s, 'UTF8')) $$;
+CREATE FUNCTION t.unb64url(s text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT convert_from(decode(translate(s, '-_', '+/')
+                  || repeat('=', (4 - length(s) % 4) % 4), 'base64'), 'UTF8') $$;
+-- part n (1 = header, 2 = payload) of a token, decoded: the exact bytes we signed
+CREATE FUNCTION t.part(token text, n int) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT t.unb64url(split_part(token, '.', n)) $$;
+-- a token with any header and payload text, HMAC-signed by pgcrypto
+CREATE FUNCTION t.forge(header text, payload text, secret text, hash text DEFAULT 'sha256')
+    RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT si || '.' || t.b64url(hmac(si, secret, hash))
+    FROM (SELECT t.b64url(header) || '.' || t.b64url(payload) AS si) s $$;
+CREATE FUNCTION t.forge(payload text, secret text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT t.forge('{"alg":"HS256","typ":"JWT"}', payload, secret) $$;
+-- now() in whole seconds, as pgrst_jwt reads the clock (floor, not round)
+CREATE FUNCTION t.now_s() RETURNS bigint LANGUAGE sql STABLE
+    AS $$ SELECT floor(extract(epoch FROM now()))::bigint $$;
+-- run a statement; 'ok' or 'SQLSTATE: message'
+CREATE FUNCTION t.err(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+-- a token with one character of its signature changed
+CREATE FUNCTION t.flip_sig(token text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT left(token, -2) || CASE WHEN substr(token, length(token) - 1, 1) = 'A' THEN 'B' ELSE 'A' END
+           || right(token, 1) $$;
+-- a sanity check of the helpers: RFC 7515 A.1's signing input and key give its signature
+SELECT t.b64url(hmac(
+    convert_to('eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ', 'UTF8'),
+    decode(translate('AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow', '-_', '+/') || '==', 'base64'),
+    'sha256')) = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' AS rfc7515_a1;
+SELECT t.unb64url('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9') AS header,
+       t.b64url('{"alg":"HS256","typ":"JWT"}') AS encoded;
