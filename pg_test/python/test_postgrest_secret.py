@@ -422,3 +422,71 @@ def test_alter_extension_update_keeps_the_secret(migrated):
         assert anon(m, f"SELECT jwt_verify({literal(token)}) ->> 'role'").out == "web_user"
     finally:
         os.remove(script)
+
+
+def test_fallback_to_the_pgrst_jwt_secret_setting(fresh_cluster):
+    """The old recipe (pgrst.jwt_secret in the configuration) keeps working, reported as such."""
+    c = fresh_cluster(conf={"pgrst.jwt_secret": SECRET})
+    c.psql("CREATE EXTENSION pgrst_jwt")
+    token = pyjwt_token({"role": "web_user"})
+    assert c.one(f"SELECT jwt_verify({literal(token)}) ->> 'role'") == "web_user"
+    assert c.one("SELECT configured, source, readable_by_public FROM jwt_secret_status()") == \
+        "t|pgrst.jwt_secret setting|t"
+    # a stored secret takes precedence over the setting
+    c.restart(env={"JWT_SECRET": SECRET_NEXT})
+    c.psql("SELECT set_pgrst_secret_from_env()")
+    assert c.one("SELECT source, readable_by_public FROM jwt_secret_status()") == "extension table|f"
+    assert c.one(f"SELECT reason FROM jwt_check({literal(token)})") == "bad_signature"
+    new = pyjwt_token({"role": "web_user"}, key=SECRET_NEXT)
+    assert c.one(f"SELECT jwt_verify({literal(new)}) ->> 'role'") == "web_user"
+
+
+def test_reload_notification_for_postgrest(migrated):
+    m = migrated
+    other = " ".join([os.path.join(m.bin, "psql"), "-X", "-q", "-At", "-h", m.host, "-p",
+                      str(m.port), "-U", "postgres", "-c"])
+    out = m.psql(f"""
+LISTEN pgrst;
+\\! {other} "SELECT extensions.set_pgrst_secret_from_env(postgrest_role => 'authenticator')" > /dev/null 2>&1
+SELECT 1;
+""")
+    try:
+        assert 'Asynchronous notification "pgrst" with payload "reload config" received' in out.stdout
+    finally:
+        m.psql("ALTER ROLE authenticator RESET ALL; SELECT extensions.set_pgrst_secret_from_env();")
+
+
+def test_rls_policy_with_request_claims(migrated):
+    """The README's RLS example: rows visible to the request's `email` claim only."""
+    m = migrated
+    m.psql("""
+CREATE TABLE api.todos (id int, owner text, task text);
+INSERT INTO api.todos VALUES (1, 'a@example.com', 'mine'), (2, 'b@example.com', 'theirs');
+ALTER TABLE api.todos ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_todos ON api.todos USING (owner = extensions.jwt_claim('email'));
+GRANT SELECT ON api.todos TO web_user;
+""")
+    try:
+        token = anon(m, "SELECT api.login('a@example.com', 'pw')").out
+        # what PostgREST does per request, transaction-local
+        out = m.psql(f"""
+BEGIN;
+SELECT set_config('role', 'web_user', true) IS NOT NULL;
+SELECT set_config('request.jwt.claims', extensions.jwt_verify({literal(token)})::text, true) IS NOT NULL;
+SELECT string_agg(task, ',') FROM api.todos;
+SELECT extensions.jwt_claims() ->> 'role', extensions.jwt_role(extensions.jwt_claims());
+COMMIT;
+SELECT coalesce(extensions.jwt_claim('email'), '<none outside a request>');
+""").lines
+        assert out == ["t", "t", "mine", "web_user|web_user", "<none outside a request>"]
+    finally:
+        m.psql("DROP TABLE api.todos")
+
+
+def test_other_pgrst_settings_stay_free(migrated):
+    """The pgrst prefix is not reserved: PostgREST's other settings still work."""
+    out = migrated.psql("SELECT extensions.jwt_secret_status() IS NOT NULL;"
+                        "SET pgrst.db_schemas = 'api'; SET pgrst.server_port = '3000';"
+                        "SELECT current_setting('pgrst.db_schemas'), current_setting('pgrst.jwt_aud');"
+                        ).lines
+    assert out == ["t", "api|"]
