@@ -1,0 +1,71 @@
+# pgrst_jwt: build, install and test. `make test` is the one test command (CI runs it).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PG_BIN     ?= /usr/lib/postgresql/15/bin
+PG_CONFIG  ?= $(PG_BIN)/pg_config
+PGRX_PGDATA ?= /var/lib/postgresql/pgrx
+DEMO_DB    ?= pgrst_jwt_demo
+
+IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+ifeq ($(IS_ROOT),yes)
+  SUDO_FLAG :=
+  AS_POSTGRES := sudo -u postgres
+else
+  SUDO_FLAG := --sudo
+  AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
+endif
+
+.PHONY: help install demo unit pgtest regress test fmt-check clippy
+
+help:
+	@echo "make install     build (release) and install into $(PG_CONFIG)"
+	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
+	@echo "make test        unit, pgtest, regress (stops at the first failure)"
+	@echo "make unit        pure Rust tests (cargo test --lib)"
+	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test pg15)"
+	@echo "make regress     SQL and Python tests on a throw-away cluster (pg_test/run)"
+	@echo "make fmt-check   cargo fmt --check"
+	@echo "make clippy      clippy on every target, pg_test module included, warnings are errors"
+
+install:
+	cargo pgrx install --release --pg-config $(PG_CONFIG) $(SUDO_FLAG)
+
+demo: install
+	@if ! pg_lsclusters -h 2>/dev/null | awk '$$1 == "15" && $$2 == "main" { found = 1; if ($$4 == "online") up = 1 } END { exit !(found && up) }'; then \
+	    echo "starting cluster 15/main"; \
+	    if [ "$$(id -u)" = 0 ]; then pg_ctlcluster --skip-systemctl-redirect 15 main start; \
+	    else $(AS_POSTGRES) pg_ctlcluster --skip-systemctl-redirect 15 main start; fi; \
+	fi
+	@$(AS_POSTGRES) $(PG_BIN)/psql -X -q -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEMO_DB)'" postgres | grep -q 1 \
+	    || $(AS_POSTGRES) $(PG_BIN)/createdb $(DEMO_DB)
+	$(AS_POSTGRES) $(PG_BIN)/psql -X -v ON_ERROR_STOP=1 -d $(DEMO_DB) -f - < examples/demo.sql
+
+unit:
+	cargo test --lib
+
+pgtest:
+ifeq ($(IS_ROOT),yes)
+	mkdir -p $(PGRX_PGDATA)
+	chown postgres $(PGRX_PGDATA)
+	cargo pgrx test pg15 --runas postgres --pgdata $(PGRX_PGDATA)
+else
+	cargo pgrx test pg15
+endif
+
+regress:
+	PG_BIN=$(PG_BIN) bash pg_test/run
+
+# the order matters (regress reinstalls the normal build over the pg_test one) and the
+# first failure stops the rest, even under make -j
+test:
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory pgtest
+	@$(MAKE) --no-print-directory regress
+
+fmt-check:
+	cargo fmt --check
+
+clippy:
+	cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
