@@ -490,3 +490,34 @@ def test_other_pgrst_settings_stay_free(migrated):
                         "SELECT current_setting('pgrst.db_schemas'), current_setting('pgrst.jwt_aud');"
                         ).lines
     assert out == ["t", "api|"]
+
+
+REFRESH = """
+CREATE FUNCTION api.refresh(token text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE c jsonb;
+BEGIN
+  c := extensions.jwt_verify(token);
+  RETURN extensions.jwt_sign(c || jsonb_build_object('exp', extract(epoch FROM now())::bigint + 3600));
+EXCEPTION WHEN invalid_authorization_specification THEN
+  RAISE SQLSTATE 'PT401' USING message = SQLERRM;
+END $$;
+ALTER FUNCTION api.refresh(text) OWNER TO login_owner;
+GRANT EXECUTE ON FUNCTION api.refresh(text) TO anon, web_user;
+"""
+
+
+def test_readme_refresh_function(migrated):
+    """The README's refresh RPC: a valid token is renewed, a rejected one answers PT401."""
+    m = migrated
+    m.psql(REFRESH)
+    try:
+        token = anon(m, "SELECT api.login('a@example.com', 'pw')").out
+        fresh = anon(m, f"SELECT api.refresh({literal(token)})").out
+        claims = pyjwt.decode(fresh, SECRET, algorithms=["HS256"])
+        assert claims["role"] == "web_user" and claims["email"] == "a@example.com"
+        expired = pyjwt_token({"role": "web_user", "exp": 1})
+        e = error_of(m, f"SELECT api.refresh({literal(expired)})")
+        assert e.sqlstate == "PT401" and e.message == "JWT expired"
+    finally:
+        m.psql("DROP FUNCTION api.refresh(text)")
