@@ -251,10 +251,7 @@ impl<'a> Parser<'a, '_> {
             ));
         }
         let n = self.scan_number()?;
-        if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-            self.out.push_str(n);
-            return Ok(());
-        }
+        // whole numbers too: one beyond 64 bits would be read as 0 (expired) by PostgREST
         let secs = truncate_seconds(n).ok_or_else(|| {
             JwtError::with_detail(Kind::TimeClaimOutOfRange(claim), "it must fit in 64 bits")
         })?;
@@ -354,6 +351,15 @@ mod tests {
         );
         assert_eq!(c(r#"{"exp": 12e-1}"#).unwrap(), r#"{"exp":1}"#);
         assert_eq!(c(r#"{"exp": 0.0}"#).unwrap(), r#"{"exp":0}"#);
+        assert_eq!(c(r#"{"exp": -0}"#).unwrap(), r#"{"exp":0}"#);
+        assert_eq!(
+            c(r#"{"exp": 9223372036854775808}"#).unwrap_err().kind,
+            Kind::TimeClaimOutOfRange("exp")
+        );
+        assert_eq!(
+            c(r#"{"exp": 9223372036854775807}"#).unwrap(),
+            r#"{"exp":9223372036854775807}"#
+        );
         assert_eq!(c(r#"{"n":{"exp": 1.5}}"#).unwrap(), r#"{"n":{"exp":1.5}}"#);
         assert_eq!(
             c(r#"{"exp": 1e30}"#).unwrap_err().kind,

@@ -173,6 +173,7 @@ fn jwt_verify_configured(token: &str) -> JsonbDatum {
     ok(to_jsonb(ok(verify::verify(token, &c.keys, &opts)).payload))
 }
 
+#[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
 #[pg_extern(stable, parallel_safe)]
 fn jwt_check(
     token: Option<&str>,

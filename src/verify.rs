@@ -112,16 +112,20 @@ fn check_signature(
             "the token names a \"kid\" but a plain JWT secret has no key id",
         ));
     }
-    // A caller who passes one plain secret chose the key: `kid` is not matched then.
-    let match_kid = !keys.plain;
+    // A token's kid selects the keys carrying that kid. Keys without one (a plain secret,
+    // a PEM key, a JWK without "kid") were chosen by the caller and stay candidates, except
+    // under PostgREST's rules, where a kid must be matched by a key's kid.
     let candidates: Vec<&Key> = keys
         .keys
         .iter()
-        .filter(|k| !match_kid || kid.is_none() || k.kid.as_deref() == kid)
+        .filter(|k| match kid {
+            None => true,
+            Some(t) => k.kid.as_deref() == Some(t) || (!opts.postgrest && k.kid.is_none()),
+        })
         .filter(|k| k.fits(alg))
         .collect();
     if candidates.is_empty() {
-        return Err(no_key_detail(keys, alg, kid.filter(|_| match_kid)));
+        return Err(no_key_detail(keys, alg, kid, opts.postgrest));
     }
     let sig = token::b64_decode(parts.signature, "signature")?;
     let msg = parts.signing_input.as_bytes();
@@ -135,13 +139,17 @@ fn check_signature(
     }
 }
 
-fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>) -> JwtError {
-    let detail = if let Some(kid) =
-        kid.filter(|k| !keys.keys.iter().any(|key| key.kid.as_deref() == Some(*k)))
-    {
+fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>, postgrest: bool) -> JwtError {
+    let kid_unmatched = kid.filter(|t| {
+        !keys.keys.iter().any(|k| match &k.kid {
+            Some(k) => k == t,
+            None => !postgrest,
+        })
+    });
+    let detail = if let Some(kid) = kid_unmatched {
         format!("no key has \"kid\" \"{}\"", crate::alg::truncate(kid, 64))
     } else if keys.keys.len() == 1 {
-        let what = if alg.family() == Family::Hmac && !keys.keys[0].family_fits(alg) {
+        if alg.family() == Family::Hmac && !keys.keys[0].family_fits(alg) {
             "an HMAC algorithm cannot be verified with an asymmetric key".to_string()
         } else {
             format!(
@@ -149,8 +157,7 @@ fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>) -> JwtError {
                 alg.name(),
                 keys.keys[0].describe()
             )
-        };
-        what
+        }
     } else {
         format!("no key in the set fits {}", alg.name())
     };
@@ -306,5 +313,31 @@ mod tests {
         let (d, r) = check("x.y", &ks, &opts(false));
         assert!(d.is_none());
         assert_eq!(r.unwrap_err().reason(), "malformed");
+    }
+
+    #[test]
+    fn kid_selects_keys_in_a_set() {
+        let k1 = r#"{"kty":"oct","kid":"k1","k":"c2VjcmV0LW9uZS1zZWNyZXQtb25lLXNlY3JldC1vbmUtc2VjcmV0"}"#;
+        let k2 = r#"{"kty":"oct","kid":"k2","k":"c2VjcmV0LXR3by1zZWNyZXQtdHdvLXNlY3JldC10d28tc2VjcmV0"}"#;
+        let set = keys(&format!(r#"{{"keys":[{k1},{k2}]}}"#));
+        let only1 = keys(k1);
+        let t1 = sign("{}", Source::Jsonb, &only1, None).unwrap();
+        assert!(t1.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0."));
+        assert_eq!(kind(&t1, &set, false), None);
+        assert_eq!(kind(&t1, &set, true), None);
+        // signed by k1 but naming k2: only k2 is tried
+        let mut lying = KeySet::parse(k1, Use::Verify, false).unwrap();
+        lying.keys[0].kid = Some("k2".into());
+        let t = sign("{}", Source::Jsonb, &lying, None).unwrap();
+        assert_eq!(kind(&t, &set, false), Some(Kind::BadSignature));
+        // an unknown kid finds no key
+        lying.keys[0].kid = Some("zz".into());
+        let t = sign("{}", Source::Jsonb, &lying, None).unwrap();
+        assert_eq!(kind(&t, &set, false), Some(Kind::NoSuitableKey));
+        // a JWK without kid: a caller's choice accepts any kid, PostgREST's rules do not
+        let anon =
+            keys(r#"{"kty":"oct","k":"c2VjcmV0LW9uZS1zZWNyZXQtb25lLXNlY3JldC1vbmUtc2VjcmV0"}"#);
+        assert_eq!(kind(&t1, &anon, false), None);
+        assert_eq!(kind(&t1, &anon, true), Some(Kind::NoSuitableKey));
     }
 }

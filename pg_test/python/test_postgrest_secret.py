@@ -167,7 +167,7 @@ def test_verify_follows_postgrest_rules_on_a_token_matrix(migrated):
     BEGIN;
     SET search_path = extensions;
     CREATE TEMP TABLE cases(name text, claims jsonb);
-    INSERT INTO cases SELECT c.name, c.claims FROM (SELECT extract(epoch FROM now())::bigint AS n) t,
+    INSERT INTO cases SELECT c.name, c.claims FROM (SELECT floor(extract(epoch FROM now()))::bigint AS n) t,
     LATERAL (VALUES
       ('exp_edge_ok',      jsonb_build_object('role','web_user','exp', t.n - 30)),
       ('exp_past_edge',    jsonb_build_object('role','web_user','exp', t.n - 31)),
