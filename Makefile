@@ -17,9 +17,10 @@ else
   AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
 endif
 
-.PHONY: help install demo unit pgtest regress test fmt-check clippy
+.PHONY: help setup install demo unit pgtest regress test fmt-check clippy
 
 help:
+	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
 	@echo "make install     build (release) and install into $(PG_CONFIG)"
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
 	@echo "make test        unit, pgtest, regress (stops at the first failure)"
@@ -29,10 +30,14 @@ help:
 	@echo "make fmt-check   cargo fmt --check"
 	@echo "make clippy      clippy on every target, pg_test module included, warnings are errors"
 
+setup:
+	bash .ci/setup
+
 install:
 	cargo pgrx install --release --pg-config $(PG_CONFIG) $(SUDO_FLAG)
 
-demo: install
+demo: setup
+	@$(MAKE) --no-print-directory install
 	@if ! pg_lsclusters -h 2>/dev/null | awk '$$1 == "15" && $$2 == "main" { found = 1; if ($$4 == "online") up = 1 } END { exit !(found && up) }'; then \
 	    echo "starting cluster 15/main"; \
 	    if [ "$$(id -u)" = 0 ]; then pg_ctlcluster --skip-systemctl-redirect 15 main start; \
@@ -59,7 +64,7 @@ regress:
 
 # the order matters (regress reinstalls the normal build over the pg_test one) and the
 # first failure stops the rest, even under make -j
-test:
+test: setup
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory pgtest
 	@$(MAKE) --no-print-directory regress
