@@ -156,9 +156,7 @@ fn jwt_verify(
     let (token, secret) = (token?, secret?);
     let opts = options(algorithm, leeway, audience);
     let keys = cached_keys(secret, Use::Verify);
-    Some(ok(to_jsonb(
-        ok(verify::verify(token, &keys, &opts)).payload,
-    )))
+    Some(ok(to_jsonb(ok(verify::verify(token, &keys, &opts)))))
 }
 
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
@@ -170,7 +168,7 @@ fn jwt_verify_configured(token: &str) -> JsonbDatum {
         ..options(None, None, aud.as_deref())
     };
     let c = configured();
-    ok(to_jsonb(ok(verify::verify(token, &c.keys, &opts)).payload))
+    ok(to_jsonb(ok(verify::verify(token, &c.keys, &opts))))
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here

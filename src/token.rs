@@ -6,6 +6,8 @@ use crate::error::{JwtError, Kind, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// A token cut into its three parts; nothing decoded yet.
 #[derive(Debug, Clone, Copy)]
@@ -55,17 +57,38 @@ pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// Largest signature we accept: RSA-8192 (1024 bytes).
+pub const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// Decode the signature part into `buf` (no allocation).
+pub fn b64_decode_signature<'b>(
+    part: &str,
+    buf: &'b mut [u8; MAX_SIGNATURE_BYTES],
+) -> Result<&'b [u8]> {
+    let bad = || JwtError::with_detail(Kind::Undecodable, "the signature is not valid base64url");
+    if part.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
+        return Err(bad());
+    }
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(part, &mut buf[..])
+        .map_err(|_| bad())?;
+    Ok(&buf[..n])
+}
+
 pub fn b64_encode_into(bytes: &[u8], out: &mut String) {
     URL_SAFE_NO_PAD.encode_string(bytes, out);
 }
 
 /// The protected header members we act on.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Header {
     pub alg: Alg,
     pub kid: Option<String>,
-    /// the header's JSON text
-    pub json: String,
+}
+
+thread_local! {
+    /// The last header decoded: the tokens a backend sees mostly share one header.
+    static LAST_HEADER: RefCell<Option<(String, Rc<Header>)>> = const { RefCell::new(None) };
 }
 
 #[derive(Deserialize)]
@@ -91,7 +114,22 @@ pub fn header_json(part: &str) -> Result<String> {
 
 /// Decode and check the header: a known algorithm (never `none`), a string `kid`,
 /// and no `crit` extensions (we understand none, RFC 7515 4.1.11).
-pub fn header(part: &str) -> Result<Header> {
+pub fn header(part: &str) -> Result<Rc<Header>> {
+    let hit = LAST_HEADER.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(p, _)| p == part)
+            .map(|(_, h)| h.clone())
+    });
+    if let Some(h) = hit {
+        return Ok(h);
+    }
+    let h = Rc::new(parse_header(part)?);
+    LAST_HEADER.with(|c| *c.borrow_mut() = Some((part.to_string(), h.clone())));
+    Ok(h)
+}
+
+fn parse_header(part: &str) -> Result<Header> {
     let json = header_json(part)?;
     let raw: RawHeader = serde_json::from_str(&json)
         .map_err(|_| JwtError::with_detail(Kind::Undecodable, "the header is not a JSON object"))?;
@@ -131,12 +169,16 @@ pub fn header(part: &str) -> Result<Header> {
             ))
         }
     };
-    Ok(Header { alg, kid, json })
+    Ok(Header { alg, kid })
 }
 
 /// Decode the payload part into its text (JSON is checked by the claim rules).
 pub fn payload_text(part: &str) -> Result<String> {
-    let bytes = b64_decode(part, "payload")?;
+    // one spare byte: the text later gains a NUL on its way into jsonb_in
+    let mut bytes = Vec::with_capacity(part.len() * 3 / 4 + 1);
+    URL_SAFE_NO_PAD.decode_vec(part, &mut bytes).map_err(|_| {
+        JwtError::with_detail(Kind::Undecodable, "the payload is not valid base64url")
+    })?;
     String::from_utf8(bytes)
         .map_err(|_| JwtError::with_detail(Kind::ClaimsParse, "the payload is not UTF-8"))
 }
@@ -203,5 +245,31 @@ mod tests {
             assert_eq!(header(&enc(bad)).unwrap_err().kind, k, "{bad}");
         }
         assert_eq!(header("%%%").unwrap_err().kind, Kind::Undecodable);
+    }
+
+    #[test]
+    fn header_cache_follows_the_header() {
+        let a = enc(r#"{"alg":"HS256","kid":"a"}"#);
+        let b = enc(r#"{"alg":"ES256"}"#);
+        for _ in 0..2 {
+            assert_eq!(header(&a).unwrap().kid.as_deref(), Some("a"));
+            let hb = header(&b).unwrap();
+            assert_eq!((hb.alg, hb.kid.as_deref()), (Alg::ES256, None));
+            assert_eq!(
+                header(&enc(r#"{"alg":"none"}"#)).unwrap_err().kind,
+                Kind::UnsupportedAlgorithm
+            );
+        }
+    }
+
+    #[test]
+    fn signature_size_is_bounded() {
+        let mut buf = [0u8; MAX_SIGNATURE_BYTES];
+        let big = "A".repeat(MAX_SIGNATURE_BYTES * 2);
+        assert_eq!(
+            b64_decode_signature(&big, &mut buf).unwrap_err().kind,
+            Kind::Undecodable
+        );
+        assert_eq!(b64_decode_signature("AAAA", &mut buf).unwrap(), &[0, 0, 0]);
     }
 }
