@@ -6,6 +6,7 @@
 
 mod der;
 pub mod ec;
+mod encoding;
 pub mod okp;
 mod pem;
 #[cfg(test)]
@@ -18,7 +19,6 @@ mod tests;
 
 use crate::alg::{Alg, Family};
 use crate::error::{JwtError, Kind, Result};
-use base64::Engine;
 use serde_json::{Map, Value};
 
 pub use ec::Curve;
@@ -236,9 +236,4 @@ fn unsupported(oid: &[u8]) -> JwtError {
         "{} keys are not supported (RSA, EC and Ed25519 are)",
         der::oid_name(oid)
     ))
-}
-
-/// base64url without padding, as a JSON string.
-pub(crate) fn b64u(bytes: &[u8]) -> Value {
-    Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }

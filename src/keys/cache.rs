@@ -1,7 +1,7 @@
 //! A small bounded cache of parsed key sets, keyed by the exact key text and how it
 //! was read. Each Postgres backend is single-threaded and owns one cache.
 
-use super::{KeySet, Use};
+use super::set::{KeySet, Use};
 use crate::error::Result;
 use std::collections::HashMap;
 use std::rc::Rc;

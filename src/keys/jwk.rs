@@ -5,16 +5,18 @@
 mod generate;
 #[cfg(test)]
 mod tests;
+mod thumbprint;
 
 pub use generate::generate;
+pub use thumbprint::thumbprint;
 
 use super::asym::{ec, okp, rsa, AsymKey, Curve};
-use super::{HmacKey, Key, Material};
+use super::hmac_key::HmacKey;
+use super::set::{Key, Material};
 use crate::alg::{truncate, Alg, Family};
 use crate::error::{JwtError, Result};
 use base64::Engine;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// One JWK object. Keeps `kid` and `alg`; an `alg` must be known and fit the key.
 pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
@@ -123,26 +125,6 @@ pub fn public_jwk(key: &Key) -> Option<Map<String, Value>> {
     }
     m.insert("use".into(), "sig".into());
     Some(m)
-}
-
-/// RFC 7638 thumbprint: SHA-256 of the required public members in lexicographic
-/// order, compact, base64url without padding.
-pub fn thumbprint(key: &AsymKey) -> String {
-    let jwk = key.public_jwk();
-    let members: &[&str] = match key.kty() {
-        "RSA" => &["e", "kty", "n"],
-        "EC" => &["crv", "kty", "x", "y"],
-        _ => &["crv", "kty", "x"],
-    };
-    let body: Vec<String> = members
-        .iter()
-        .map(|name| {
-            let value = jwk.get(*name).cloned().unwrap_or(Value::Null);
-            format!("\"{name}\":{value}")
-        })
-        .collect();
-    let digest = Sha256::digest(format!("{{{}}}", body.join(",")).as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
 fn rsa_key(obj: &Map<String, Value>) -> Result<AsymKey> {

@@ -1,7 +1,8 @@
 //! ECDSA keys on P-256, P-384 and P-521 (ES256, ES384, ES512). JWS signatures are the
 //! fixed-width r||s form (RFC 7518 3.4). The public point is parsed once.
 
-use super::{b64u, der};
+use super::der;
+use super::encoding::b64u;
 use crate::alg::Alg;
 use crate::error::{JwtError, Result};
 use aws_lc_rs::encoding::AsBigEndian;

@@ -1,6 +1,6 @@
 //! Ed25519 keys (EdDSA, RFC 8037). The public key is parsed once.
 
-use super::b64u;
+use super::encoding::b64u;
 use crate::alg::Alg;
 use crate::error::{JwtError, Result};
 use aws_lc_rs::encoding::AsBigEndian;

@@ -4,6 +4,7 @@
 use super::tests::{flip, json, jwk_key};
 use super::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
 
 // RFC 7515 A.2 to A.4: the "joe" payload and its signing inputs.
 const PAYLOAD: &str = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";

@@ -1,7 +1,8 @@
 //! RSA keys: RS256/384/512 (PKCS#1 v1.5) and PS256/384/512 (PSS, salt = hash length).
 //! The public key is parsed once into one ready verifier per algorithm.
 
-use super::{b64u, der};
+use super::der;
+use super::encoding::b64u;
 use crate::alg::Alg;
 use crate::error::{JwtError, Result};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};

@@ -5,6 +5,7 @@ use super::testdata as td;
 use super::*;
 use crate::keys::{jwk, Key, Material};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
 
 pub(super) fn json(s: &str) -> Map<String, Value> {
     match serde_json::from_str(s) {

@@ -1,6 +1,6 @@
 //! New key pairs as private JWKs (`jwt_generate_key`).
 
-use super::thumbprint;
+use super::thumbprint::thumbprint;
 use crate::alg::truncate;
 use crate::error::{JwtError, Kind, Result};
 use crate::keys::asym::{ec, okp, rsa, AsymKey, Curve};
