@@ -4,6 +4,7 @@
 //! No intermediate tree is built.
 
 use crate::error::{JwtError, Kind, Result};
+use crate::numeric::truncate_seconds;
 
 const MAX_DEPTH: usize = 128;
 const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
@@ -255,70 +256,9 @@ impl<'a> Parser<'a, '_> {
         let secs = truncate_seconds(n).ok_or_else(|| {
             JwtError::with_detail(Kind::TimeClaimOutOfRange(claim), "it must fit in 64 bits")
         })?;
-        self.out.push_str(itoa_i64(secs).as_str());
+        self.out.push_str(&secs.to_string());
         Ok(())
     }
-}
-
-fn itoa_i64(v: i64) -> String {
-    v.to_string()
-}
-
-/// Decomposed JSON number: sign, all significant digits, and the power of ten that
-/// the last digit stands for.
-pub(crate) fn decompose(n: &str) -> (bool, &str, &str, i64) {
-    let (neg, rest) = match n.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, n),
-    };
-    let (mant, exp) = match rest.find(['e', 'E']) {
-        Some(p) => {
-            let e = &rest[p + 1..];
-            let big = if e.starts_with('-') {
-                i64::MIN
-            } else {
-                i64::MAX
-            };
-            (&rest[..p], e.parse::<i64>().unwrap_or(big))
-        }
-        None => (rest, 0),
-    };
-    let (int, frac) = match mant.find('.') {
-        Some(p) => (&mant[..p], &mant[p + 1..]),
-        None => (mant, ""),
-    };
-    (neg, int, frac, exp)
-}
-
-/// Truncate a JSON number toward zero to whole seconds; None when out of i64 range.
-pub fn truncate_seconds(n: &str) -> Option<i64> {
-    let (neg, int, frac, exp) = decompose(n);
-    // value = int.frac * 10^exp; walk the digits, keeping those left of the point
-    let mut acc: i128 = 0;
-    let point = int.len() as i128 + exp as i128; // digits before the decimal point
-    let mut count: i128 = 0;
-    for d in int.bytes().chain(frac.bytes()) {
-        if count >= point {
-            break;
-        }
-        acc = acc.checked_mul(10)?.checked_add((d - b'0') as i128)?;
-        if acc > i64::MAX as i128 + 1 {
-            return None;
-        }
-        count += 1;
-    }
-    while count < point {
-        if acc == 0 {
-            break; // zeros stay zero however far the point moves
-        }
-        acc = acc.checked_mul(10)?;
-        if acc > i64::MAX as i128 + 1 {
-            return None;
-        }
-        count += 1;
-    }
-    let v = if neg { -acc } else { acc };
-    i64::try_from(v).ok()
 }
 
 #[cfg(test)]
@@ -404,16 +344,5 @@ mod tests {
         );
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
         assert_eq!(c(&deep).unwrap_err().kind, Kind::ClaimsInvalidJson);
-    }
-
-    #[test]
-    fn truncation_is_exact() {
-        assert_eq!(truncate_seconds("1.999"), Some(1));
-        assert_eq!(truncate_seconds("-1.999"), Some(-1));
-        assert_eq!(truncate_seconds("9223372036854775807.5"), Some(i64::MAX));
-        assert_eq!(truncate_seconds("9223372036854775808.5"), None);
-        assert_eq!(truncate_seconds("1E+2"), Some(100));
-        assert_eq!(truncate_seconds("0e999999999999"), Some(0));
-        assert_eq!(truncate_seconds("5e-99999999999999999999"), Some(0));
     }
 }

@@ -10,6 +10,7 @@ pub mod claims;
 pub mod compact;
 pub mod error;
 pub mod keys;
+pub mod numeric;
 pub mod role;
 pub mod sign;
 pub mod token;
