@@ -521,3 +521,26 @@ def test_readme_refresh_function(migrated):
         assert e.sqlstate == "PT401" and e.message == "JWT expired"
     finally:
         m.psql("DROP FUNCTION api.refresh(text)")
+
+
+def test_postgrest_role_gets_only_public_keys_of_a_jwks(fresh_cluster):
+    """An asymmetric configured secret: PostgREST is given the public JWK Set only."""
+    c = fresh_cluster()
+    c.psql("CREATE EXTENSION pgrst_jwt; CREATE ROLE authenticator LOGIN NOINHERIT;")
+    key = c.one("SELECT jwt_generate_key('EC', 'ec-1')")
+    c.restart(env={"JWT_SECRET": '{"keys":[' + key + "]}"})
+    r = c.psql("SELECT set_pgrst_secret_from_env(postgrest_role => 'authenticator')")
+    assert "readable by every role" not in r.stderr  # public keys only: no warning
+    settings = c.one("SELECT array_to_string(setconfig, E'\\n') FROM pg_db_role_setting "
+                     "WHERE setrole = 'authenticator'::regrole")
+    lines = dict(line.split("=", 1) for line in settings.splitlines())
+    assert lines["pgrst.jwt_secret_is_base64"] == "false"
+    import json
+    published = json.loads(lines["pgrst.jwt_secret"])
+    assert [k["kid"] for k in published["keys"]] == ["ec-1"]
+    assert all("d" not in k for k in published["keys"])
+    # a token we sign verifies with what PostgREST was given
+    token = c.one("SELECT jwt_sign('{\"role\":\"web_user\"}'::jsonb)")
+    jwk = pyjwt.PyJWKSet.from_dict(published)["ec-1"]
+    assert pyjwt.decode(token, jwk.key, algorithms=["ES256"])["role"] == "web_user"
+    assert json.loads(key)["d"] not in c.log_text()
