@@ -263,17 +263,24 @@ pub fn table_readable_by_others() -> bool {
          AND pg_catalog.has_table_privilege(r.oid, {oid}::pg_catalog.oid, 'SELECT'))",
         oid = u32::from(oid)
     );
-    Spi::get_one::<bool>(&q).ok().flatten().unwrap_or(false)
+    select_bool(&q)
 }
 
 /// Whether `pgrst.jwt_secret` is stored in any role's or database's settings
 /// (`pg_db_role_setting` is readable by every role).
 pub fn secret_in_role_settings() -> bool {
-    Spi::get_one::<bool>(
+    select_bool(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s, \
          pg_catalog.unnest(s.setconfig) AS c WHERE c LIKE 'pgrst.jwt\\_secret=%')",
     )
-    .ok()
-    .flatten()
+}
+
+/// A one-value read-only query (read-only SPI: usable in parallel workers).
+fn select_bool(q: &str) -> bool {
+    Spi::connect(|c| {
+        c.select(q, Some(1), &[])
+            .ok()
+            .and_then(|t| t.first().get::<bool>(1).ok().flatten())
+    })
     .unwrap_or(false)
 }

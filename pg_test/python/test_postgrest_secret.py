@@ -544,3 +544,19 @@ def test_postgrest_role_gets_only_public_keys_of_a_jwks(fresh_cluster):
     jwk = pyjwt.PyJWKSet.from_dict(published)["ec-1"]
     assert pyjwt.decode(token, jwk.key, algorithms=["ES256"])["role"] == "web_user"
     assert json.loads(key)["d"] not in c.log_text()
+
+
+def test_configured_secret_functions_in_parallel_workers(migrated):
+    """PARALLEL SAFE holds: a worker reads the protected table (read-only) on its own."""
+    token = anon(migrated, "SELECT api.login('a@example.com', 'pw')").out
+    out = migrated.psql(f"""
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+SET search_path = extensions;
+SELECT jwt_verify({literal(token)}) ->> 'role';
+SELECT valid FROM jwt_check({literal(token)});
+SELECT configured, readable_by_public FROM jwt_secret_status();
+SELECT jwt_public_jwks();
+SELECT count(*) FROM (SELECT jwt_verify({literal(token)}) FROM generate_series(1, 1000)) s;
+""").lines
+    assert out == ["web_user", "t", "t|f", '{"keys": []}', "1000"]
