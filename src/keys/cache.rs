@@ -3,14 +3,20 @@
 
 use super::set::{KeySet, Use};
 use crate::error::Result;
-use std::collections::HashMap;
 use std::rc::Rc;
 
-type CacheKey = (String, Use, bool);
+struct Entry {
+    text: String,
+    usage: Use,
+    base64: bool,
+    keys: Rc<KeySet>,
+    used: u64,
+}
 
+/// A handful of entries: a linear scan beats hashing the key text.
 pub struct KeyCache {
     capacity: usize,
-    map: HashMap<CacheKey, (Rc<KeySet>, u64)>,
+    entries: Vec<Entry>,
     tick: u64,
     /// how many texts were parsed (cache misses), for tests
     pub parses: u64,
@@ -20,7 +26,7 @@ impl KeyCache {
     pub fn new(capacity: usize) -> KeyCache {
         KeyCache {
             capacity: capacity.max(1),
-            map: HashMap::new(),
+            entries: Vec::new(),
             tick: 0,
             parses: 0,
         }
@@ -30,43 +36,38 @@ impl KeyCache {
     pub fn get(&mut self, text: &str, usage: Use, base64: bool) -> Result<Rc<KeySet>> {
         self.tick += 1;
         let tick = self.tick;
-        // Look up without allocating the key string.
-        if let Some((ks, used)) = self
-            .map
+        if let Some(e) = self
+            .entries
             .iter_mut()
-            .find(|((t, u, b), _)| t == text && *u == usage && *b == base64)
-            .map(|(_, v)| v)
+            .find(|e| e.text == text && e.usage == usage && e.base64 == base64)
         {
-            *used = tick;
-            return Ok(ks.clone());
+            e.used = tick;
+            return Ok(e.keys.clone());
         }
-        let parsed = Rc::new(KeySet::parse(text, usage, base64)?);
+        let keys = Rc::new(KeySet::parse(text, usage, base64)?);
         self.parses += 1;
-        if self.map.len() >= self.capacity {
-            if let Some(oldest) = self
-                .map
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone())
-            {
-                self.map.remove(&oldest);
+        if self.entries.len() >= self.capacity {
+            // evict the least recently used
+            if let Some(i) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used) {
+                self.entries.swap_remove(i);
             }
         }
-        self.map
-            .insert((text.to_string(), usage, base64), (parsed.clone(), tick));
-        Ok(parsed)
-    }
-
-    pub fn clear(&mut self) {
-        self.map.clear();
+        self.entries.push(Entry {
+            text: text.to_string(),
+            usage,
+            base64,
+            keys: keys.clone(),
+            used: tick,
+        });
+        Ok(keys)
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 }
 
