@@ -5,6 +5,7 @@
 
 use crate::error::{JwtError, Kind, Result};
 use crate::numeric::truncate_seconds;
+use std::collections::HashSet;
 
 const MAX_DEPTH: usize = 128;
 const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
@@ -17,7 +18,7 @@ pub fn compact_claims(input: &str, out: &mut String, check_duplicates: bool) -> 
         src: input,
         i: 0,
         out,
-        names: Vec::new(),
+        names: Names::default(),
         check_duplicates,
     };
     p.ws();
@@ -41,12 +42,39 @@ pub fn compact_claims(input: &str, out: &mut String, check_duplicates: bool) -> 
     Ok(())
 }
 
+/// Top-level claim names seen so far: a short list scanned linearly, then a hash set
+/// (a text with many names must not cost quadratic time).
+#[derive(Default)]
+struct Names<'a> {
+    few: Vec<&'a str>,
+    many: Option<HashSet<&'a str>>,
+}
+
+impl<'a> Names<'a> {
+    const FEW: usize = 16;
+
+    /// False when `name` was seen before.
+    fn insert(&mut self, name: &'a str) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(name);
+        }
+        if self.few.contains(&name) {
+            return false;
+        }
+        self.few.push(name);
+        if self.few.len() > Self::FEW {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
+}
+
 struct Parser<'a, 'o> {
     s: &'a [u8],
     src: &'a str,
     i: usize,
     out: &'o mut String,
-    names: Vec<&'a str>,
+    names: Names<'a>,
     check_duplicates: bool,
 }
 
@@ -115,6 +143,7 @@ impl<'a> Parser<'a, '_> {
             return self.expect(b'}');
         }
         loop {
+            crate::interrupt::check();
             self.ws();
             if self.peek() != Some(b'"') {
                 return Err(self.invalid());
@@ -123,17 +152,14 @@ impl<'a> Parser<'a, '_> {
             self.ws();
             self.expect(b':')?;
             if depth == 0 {
-                if self.check_duplicates {
-                    if self.names.contains(&name) {
-                        return Err(JwtError::with_detail(
-                            Kind::DuplicateClaim,
-                            format!(
-                                "\"{}\" appears more than once",
-                                crate::alg::truncate(name, 64)
-                            ),
-                        ));
-                    }
-                    self.names.push(name);
+                if self.check_duplicates && !self.names.insert(name) {
+                    return Err(JwtError::with_detail(
+                        Kind::DuplicateClaim,
+                        format!(
+                            "\"{}\" appears more than once",
+                            crate::alg::truncate(name, 64)
+                        ),
+                    ));
                 }
                 if let Some(claim) = TIME_CLAIMS.iter().find(|c| **c == name) {
                     self.time_claim(claim)?;
@@ -159,6 +185,7 @@ impl<'a> Parser<'a, '_> {
             return self.expect(b']');
         }
         loop {
+            crate::interrupt::check();
             self.value(depth + 1)?;
             self.ws();
             match self.peek() {

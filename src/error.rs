@@ -18,6 +18,8 @@ pub enum SqlState {
     InsufficientPrivilege,
     /// 55000 object_not_in_prerequisite_state: no secret configured.
     NotInPrerequisiteState,
+    /// XX000 internal_error: the extension's own objects are damaged.
+    Internal,
 }
 
 impl SqlState {
@@ -27,6 +29,7 @@ impl SqlState {
             SqlState::InvalidAuthorization => "28000",
             SqlState::InsufficientPrivilege => "42501",
             SqlState::NotInPrerequisiteState => "55000",
+            SqlState::Internal => "XX000",
         }
     }
 }
@@ -69,6 +72,8 @@ pub enum Kind {
     EnvVarUnset,
     // --- privileges (42501) ---
     PermissionDenied(&'static str),
+    // --- the extension's own objects (XX000) ---
+    Internal(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +136,7 @@ impl JwtError {
                 "The environment variable holding the JWT secret is not set or empty".into()
             }
             PermissionDenied(what) => format!("permission denied: {what}"),
+            Internal(what) => format!("pgrst_jwt: {what}"),
         }
     }
 
@@ -144,6 +150,7 @@ impl JwtError {
             }
             NoSecret => SqlState::NotInPrerequisiteState,
             PermissionDenied(_) => SqlState::InsufficientPrivilege,
+            Internal(_) => SqlState::Internal,
             _ => SqlState::InvalidParameterValue,
         }
     }
@@ -164,6 +171,7 @@ impl JwtError {
             AudienceType | NotInAudience => "audience",
             NoSecret => "no_secret",
             PermissionDenied(_) => "permission_denied",
+            Internal(_) => "internal_error",
             _ => "invalid_argument",
         }
     }

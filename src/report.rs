@@ -19,6 +19,7 @@ pub fn raise(e: JwtError) -> ! {
         SqlState::NotInPrerequisiteState => {
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
         }
+        SqlState::Internal => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     };
     let mut report = pg_sys::panic::ErrorReport::new(code, e.message(), MARK);
     if let Some(d) = e.detail {

@@ -9,6 +9,45 @@ use serde_json_path::JsonPath;
 
 pub const DEFAULT_KEY: &str = "$.role";
 
+/// Longest role claim path accepted.
+pub const MAX_PATH_BYTES: usize = 512;
+/// Deepest nesting of brackets and parentheses accepted. JSONPath parsing recurses on
+/// nesting (5,000 levels overflow the stack) and nested filters cost time exponential
+/// in their depth (about 0.5 ms at 8 levels, 1.7 s at 20).
+pub const MAX_PATH_NESTING: usize = 8;
+
+/// Checks a path's size and nesting before it reaches any parser.
+fn check_bounds(key: &str) -> std::result::Result<(), String> {
+    if key.len() > MAX_PATH_BYTES {
+        return Err(format!(
+            "the path has {} bytes; at most {MAX_PATH_BYTES} are accepted",
+            key.len()
+        ));
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in key.bytes() {
+        match b {
+            b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    // a descendant segment visits the whole claims tree; one inside a filter visits it
+    // once per node, so more than one costs time polynomial in the claims' size
+    if key.matches("..").count() > 1 {
+        return Err("at most one descendant segment (..) is accepted".to_string());
+    }
+    if deepest > MAX_PATH_NESTING {
+        return Err(format!(
+            "brackets and parentheses nest {deepest} deep; at most {MAX_PATH_NESTING} are accepted"
+        ));
+    }
+    Ok(())
+}
+
 pub enum RolePath {
     Rfc9535(JsonPath),
     Legacy(Vec<Step>),
@@ -39,6 +78,7 @@ impl RolePath {
                 format!("{why}: {}", crate::alg::truncate(key, 80)),
             )
         };
+        check_bounds(key).map_err(|why| bad(&why))?;
         if key.starts_with('$') {
             return JsonPath::parse(key)
                 .map(RolePath::Rfc9535)
@@ -220,5 +260,27 @@ mod tests {
         for bad in ["role", ".", ".a[x]", ".a[?(@ ~= \"x\")]", ".\"open"] {
             assert!(RolePath::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hostile_paths_are_refused_before_parsing() {
+        let deep_parens = format!("$[?{}@.a{}]", "(".repeat(5000), ")".repeat(5000));
+        let deep_filters = format!("${}{}", "[?@".repeat(100), "]".repeat(100));
+        let nine = format!("${}{}", "[?@".repeat(9), "]".repeat(9));
+        let long = format!("$.{}", "a".repeat(MAX_PATH_BYTES));
+        let descendants = "$..[?@..role]".to_string();
+        for bad in [deep_parens, deep_filters, nine, long, descendants] {
+            let t = std::time::Instant::now();
+            let e = RolePath::parse(&bad).err().expect("refused");
+            assert_eq!(e.kind, Kind::InvalidArgument("pgrst.jwt_role_claim_key"));
+            assert!(t.elapsed() < std::time::Duration::from_millis(50));
+        }
+        // eight levels are accepted and parse quickly
+        let eight = format!("${}{}", "[?@".repeat(8), "]".repeat(8));
+        let t = std::time::Instant::now();
+        assert!(RolePath::parse(&eight).is_ok());
+        assert!(t.elapsed() < std::time::Duration::from_millis(200));
+        assert!(RolePath::parse("$.realm_access.roles[?(@ == 'admin')]").is_ok());
+        assert!(RolePath::parse("$..role").is_ok());
     }
 }

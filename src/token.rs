@@ -86,6 +86,9 @@ pub struct Header {
     pub kid: Option<String>,
 }
 
+/// Largest encoded header kept in the one-entry cache.
+const MAX_CACHED_HEADER: usize = 512;
+
 thread_local! {
     /// The last header decoded: the tokens a backend sees mostly share one header.
     static LAST_HEADER: RefCell<Option<(String, Rc<Header>)>> = const { RefCell::new(None) };
@@ -125,7 +128,10 @@ pub fn header(part: &str) -> Result<Rc<Header>> {
         return Ok(h);
     }
     let h = Rc::new(parse_header(part)?);
-    LAST_HEADER.with(|c| *c.borrow_mut() = Some((part.to_string(), h.clone())));
+    // only ordinary headers are kept: a huge one is parsed and dropped
+    if part.len() <= MAX_CACHED_HEADER {
+        LAST_HEADER.with(|c| *c.borrow_mut() = Some((part.to_string(), h.clone())));
+    }
     Ok(h)
 }
 

@@ -123,12 +123,10 @@ fn check_signature(
     let mut buf = [0u8; token::MAX_SIGNATURE_BYTES];
     let sig = token::b64_decode_signature(parts.signature, &mut buf)?;
     let msg = parts.signing_input.as_bytes();
-    if keys
-        .keys
-        .iter()
-        .filter(fits)
-        .any(|k| k.verify(alg, msg, sig))
-    {
+    if keys.keys.iter().filter(fits).any(|k| {
+        crate::interrupt::check();
+        k.verify(alg, msg, sig)
+    }) {
         Ok(())
     } else {
         Err(JwtError::with_detail(

@@ -1,21 +1,33 @@
 //! A small bounded cache of parsed key sets, keyed by the exact key text and how it
 //! was read. Each Postgres backend is single-threaded and owns one cache.
+//!
+//! The cache lives outside PostgreSQL's memory accounting, and every caller may fill
+//! it, so it is bounded three ways: a number of entries, a total weight (the text's
+//! bytes plus an estimate per parsed key), and a largest entry weight above which a
+//! parsed text is used once and not kept.
 
 use super::set::{KeySet, Use};
 use crate::error::Result;
 use std::rc::Rc;
+
+/// Estimated memory of one parsed key (an RSA-8192 key with its verifiers is below).
+const KEY_WEIGHT: usize = 8 * 1024;
 
 struct Entry {
     text: String,
     usage: Use,
     base64: bool,
     keys: Rc<KeySet>,
+    weight: usize,
     used: u64,
 }
 
 /// A handful of entries: a linear scan beats hashing the key text.
 pub struct KeyCache {
     capacity: usize,
+    max_weight: usize,
+    max_entry_weight: usize,
+    weight: usize,
     entries: Vec<Entry>,
     tick: u64,
     /// how many texts were parsed (cache misses), for tests
@@ -23,9 +35,14 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    pub fn new(capacity: usize) -> KeyCache {
+    /// At most `capacity` entries weighing `max_weight` bytes together; a text whose
+    /// entry would weigh more than `max_weight / 4` is not kept.
+    pub fn new(capacity: usize, max_weight: usize) -> KeyCache {
         KeyCache {
             capacity: capacity.max(1),
+            max_weight,
+            max_entry_weight: max_weight / 4,
+            weight: 0,
             entries: Vec::new(),
             tick: 0,
             parses: 0,
@@ -39,35 +56,53 @@ impl KeyCache {
         if let Some(e) = self
             .entries
             .iter_mut()
-            .find(|e| e.text == text && e.usage == usage && e.base64 == base64)
+            .find(|e| e.usage == usage && e.base64 == base64 && e.text == text)
         {
             e.used = tick;
             return Ok(e.keys.clone());
         }
         let keys = Rc::new(KeySet::parse(text, usage, base64)?);
         self.parses += 1;
-        if self.entries.len() >= self.capacity {
-            // evict the least recently used
-            if let Some(i) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used) {
-                self.entries.swap_remove(i);
-            }
+        let weight = text.len() + keys.keys.len() * KEY_WEIGHT;
+        if weight > self.max_entry_weight {
+            return Ok(keys);
         }
+        while !self.entries.is_empty()
+            && (self.entries.len() >= self.capacity || self.weight + weight > self.max_weight)
+        {
+            self.evict_least_recently_used();
+        }
+        self.weight += weight;
         self.entries.push(Entry {
             text: text.to_string(),
             usage,
             base64,
             keys: keys.clone(),
+            weight,
             used: tick,
         });
         Ok(keys)
     }
 
+    fn evict_least_recently_used(&mut self) {
+        if let Some(i) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used) {
+            let e = self.entries.swap_remove(i);
+            self.weight -= e.weight;
+        }
+    }
+
+    /// Number of entries kept.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Total weight of the entries kept, in bytes.
+    pub fn weight(&self) -> usize {
+        self.weight
     }
 }
 
@@ -77,7 +112,7 @@ mod tests {
 
     #[test]
     fn parses_once_and_stays_bounded() {
-        let mut c = KeyCache::new(2);
+        let mut c = KeyCache::new(2, 1 << 20);
         for _ in 0..100 {
             c.get("secret-one", Use::Verify, false).unwrap();
         }
@@ -93,5 +128,26 @@ mod tests {
         assert_eq!(c.parses, 4);
         // a failing parse is not cached and not counted as a hit
         assert!(c.get("", Use::Verify, false).is_err());
+    }
+
+    #[test]
+    fn bounded_by_weight_and_large_texts_are_not_kept() {
+        let mut c = KeyCache::new(32, 400_000);
+        // an entry heavier than a quarter of the budget is parsed every time
+        let big = "b".repeat(150_000);
+        c.get(&big, Use::Verify, false).unwrap();
+        c.get(&big, Use::Verify, false).unwrap();
+        assert_eq!((c.parses, c.len()), (2, 0));
+        // 90 kB texts: at most four fit in 400 kB
+        for i in 0..20 {
+            let t = format!("{i:02}{}", "x".repeat(90_000));
+            c.get(&t, Use::Verify, false).unwrap();
+            assert!(c.weight() <= 400_000, "{}", c.weight());
+        }
+        assert_eq!(c.len(), 4);
+        let recent = format!("19{}", "x".repeat(90_000));
+        let parses = c.parses;
+        c.get(&recent, Use::Verify, false).unwrap();
+        assert_eq!(c.parses, parses, "the most recent text stays cached");
     }
 }

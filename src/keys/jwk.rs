@@ -11,9 +11,10 @@ pub use generate::generate;
 pub use thumbprint::thumbprint;
 
 use super::asym::{ec, okp, rsa, AsymKey, Curve};
+use super::describe::{self, name_or_length};
 use super::hmac_key::HmacKey;
 use super::set::{Key, Material};
-use crate::alg::{truncate, Alg, Family};
+use crate::alg::{Alg, Family};
 use crate::error::{JwtError, Result};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -26,8 +27,8 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
     let alg = match string_member(obj, "alg", "JWK")? {
         Some(a) => Some(Alg::from_header(a).ok_or_else(|| {
             JwtError::invalid_key(format!(
-                "JWK \"alg\" \"{}\" is not a supported signature algorithm",
-                truncate(a, 40)
+                "JWK \"alg\" ({}) is not a supported signature algorithm",
+                name_or_length(a, describe::ALG)
             ))
         })?),
         None => None,
@@ -35,8 +36,8 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
     if let Some(u) = string_member(obj, "use", "JWK")? {
         if u != "sig" {
             return Err(JwtError::invalid_key(format!(
-                "JWK \"use\" is \"{}\": only signature keys (\"sig\") are accepted",
-                truncate(u, 40)
+                "JWK \"use\" is {}: only signature keys (\"sig\") are accepted",
+                name_or_length(u, describe::USE)
             )));
         }
     }
@@ -53,8 +54,8 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
         "OKP" => Material::Asym(okp_key(obj)?),
         other => {
             return Err(JwtError::invalid_key(format!(
-                "JWK \"kty\" \"{}\" is not supported (oct, RSA, EC and OKP are)",
-                truncate(other, 40)
+                "JWK \"kty\" {} is not supported (oct, RSA, EC and OKP are; case matters)",
+                name_or_length(other, describe::KTY)
             )))
         }
     };
@@ -79,6 +80,9 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
     Ok(Key { kid, alg, material })
 }
 
+/// Most keys a JWK Set may hold (published sets hold two or three).
+pub const MAX_KEYS_IN_SET: usize = 100;
+
 /// A JWK Set (`{"keys":[...]}`). Members whose `use` is not "sig" are skipped; a
 /// malformed member is an error naming its index; no usable key is an error.
 pub fn parse_jwks(obj: &Map<String, Value>) -> Result<Vec<Key>> {
@@ -86,8 +90,15 @@ pub fn parse_jwks(obj: &Map<String, Value>) -> Result<Vec<Key>> {
         .get("keys")
         .and_then(Value::as_array)
         .ok_or_else(|| JwtError::invalid_key("a JWK Set needs a \"keys\" array"))?;
+    if keys.len() > MAX_KEYS_IN_SET {
+        return Err(JwtError::invalid_key(format!(
+            "the JWK Set has {} keys; at most {MAX_KEYS_IN_SET} are accepted",
+            keys.len()
+        )));
+    }
     let mut out = Vec::with_capacity(keys.len());
     for (i, k) in keys.iter().enumerate() {
+        crate::interrupt::check();
         let Value::Object(o) = k else {
             return Err(JwtError::invalid_key(format!(
                 "JWK Set member keys[{i}] is not an object"
@@ -164,8 +175,8 @@ fn ec_key(obj: &Map<String, Value>) -> Result<AsymKey> {
         .ok_or_else(|| JwtError::invalid_key("EC JWK lacks \"crv\""))?;
     let curve = Curve::from_name(crv).ok_or_else(|| {
         JwtError::invalid_key(format!(
-            "EC JWK \"crv\" \"{}\" is not supported (P-256, P-384 and P-521 are)",
-            truncate(crv, 40)
+            "EC JWK \"crv\" {} is not supported (P-256, P-384 and P-521 are)",
+            name_or_length(crv, describe::CRV)
         ))
     })?;
     let x = required(obj, "x", "EC")?;
@@ -182,8 +193,8 @@ fn okp_key(obj: &Map<String, Value>) -> Result<AsymKey> {
         .ok_or_else(|| JwtError::invalid_key("OKP JWK lacks \"crv\""))?;
     if crv != "Ed25519" {
         return Err(JwtError::invalid_key(format!(
-            "OKP JWK \"crv\" \"{}\" is not supported (only Ed25519 is)",
-            truncate(crv, 40)
+            "OKP JWK \"crv\" {} is not supported (only Ed25519 is)",
+            name_or_length(crv, describe::CRV)
         )));
     }
     let x = required(obj, "x", "OKP")?;

@@ -3,6 +3,7 @@
 
 pub mod asym;
 mod cache;
+pub mod describe;
 mod hmac_key;
 pub mod jwk;
 mod set;
@@ -14,56 +15,126 @@ pub use set::{Key, KeySet, Material, Use, MIN_SECRET_BYTES};
 use crate::error::{JwtError, Kind, Result};
 use base64::Engine;
 
+/// Largest key or secret text accepted, checked before any parsing: a JWK Set of
+/// [`jwk::MAX_KEYS_IN_SET`] RSA-8192 keys fits in a tenth of it.
+pub const MAX_KEY_TEXT_BYTES: usize = 1 << 20;
+
+/// What a key text looks like, decided before parsing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{` first (after an optional UTF-8 BOM and whitespace): a JWK or a JWK Set
+    JsonObject,
+    /// `[` first: JSON, but not a key (a JWK Set is `{"keys":[...]}`)
+    JsonArray,
+    /// `"` first: a JSON string, not a key
+    JsonString,
+    /// holds `-----BEGIN`: a PEM text, explanatory lines around it allowed
+    Pem,
+    /// anything else: raw HMAC secret bytes
+    Raw,
+}
+
+/// The shape of a key text and the text without its UTF-8 byte order mark.
+/// Anything but [`Shape::Raw`] must parse as a key or be refused: key material is
+/// never used as HMAC bytes (that would let a public key sign HS256 tokens).
+pub fn shape(text: &str) -> (Shape, &str) {
+    let unmarked = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let shape = match unmarked.trim_start().as_bytes().first() {
+        Some(b'{') => Shape::JsonObject,
+        Some(b'[') => Shape::JsonArray,
+        Some(b'"') => Shape::JsonString,
+        _ if unmarked.contains("-----BEGIN") => Shape::Pem,
+        _ => Shape::Raw,
+    };
+    (shape, unmarked)
+}
+
 impl KeySet {
-    /// Parse a secret or key text: a JWK Set (`{"keys":[...]}`), else a single JWK,
-    /// else a PEM key, else raw HMAC bytes (PostgREST's order, plus PEM).
-    /// `base64` decodes raw bytes first (PostgREST's `jwt-secret-is-base64`).
+    /// Parse a secret or key text: a JWK Set (`{"keys":[...]}`), a single JWK, a PEM
+    /// key, or raw HMAC bytes (PostgREST's order, plus PEM). Text shaped like a key
+    /// ([`shape`]) is a key or an error. `base64` decodes raw bytes first (PostgREST's
+    /// `jwt-secret-is-base64`).
     pub fn parse(text: &str, usage: Use, base64: bool) -> Result<KeySet> {
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') {
-            if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str(text) {
+        if text.len() > MAX_KEY_TEXT_BYTES {
+            return Err(JwtError::invalid_key(format!(
+                "the key text has {} bytes; at most {MAX_KEY_TEXT_BYTES} are accepted",
+                text.len()
+            )));
+        }
+        let (shape, unmarked) = shape(text);
+        match shape {
+            Shape::JsonObject => {
+                let obj = match serde_json::from_str(unmarked) {
+                    Ok(serde_json::Value::Object(obj)) => obj,
+                    Ok(_) => {
+                        return Err(JwtError::invalid_key("the key text is not a JSON object"))
+                    }
+                    Err(e) => return Err(not_json(&e)),
+                };
                 let keys = if obj.contains_key("keys") {
                     jwk::parse_jwks(&obj)?
                 } else {
                     vec![jwk::parse_jwk(&obj)?]
                 };
-                return Ok(KeySet { keys, plain: false });
+                Ok(KeySet { keys, plain: false })
             }
-        }
-        if trimmed.starts_with("-----BEGIN") {
-            let key = asym::AsymKey::from_pem(text)?;
-            return Ok(KeySet {
+            Shape::JsonArray => Err(JwtError::invalid_key(
+                "the key text is a JSON array: a JWK Set is written {\"keys\": [...]}",
+            )),
+            Shape::JsonString => Err(JwtError::invalid_key(
+                "the key text is a JSON string: pass the PEM text or the JWK itself",
+            )),
+            Shape::Pem => Ok(KeySet {
                 keys: vec![Key {
                     kid: None,
                     alg: None,
-                    material: Material::Asym(key),
+                    material: Material::Asym(asym::AsymKey::from_pem(unmarked)?),
                 }],
                 plain: false,
-            });
+            }),
+            Shape::Raw => raw_secret(text, usage, base64),
         }
-        let bytes = if base64 {
-            decode_base64_secret(text)?
-        } else {
-            text.as_bytes().to_vec()
-        };
-        if bytes.is_empty() {
-            return Err(JwtError::new(Kind::EmptySecret));
-        }
-        if usage == Use::Strict && bytes.len() < MIN_SECRET_BYTES {
-            return Err(JwtError::with_detail(
-                Kind::SecretTooShort,
-                format!("the secret has {} bytes", bytes.len()),
-            ));
-        }
-        Ok(KeySet {
-            keys: vec![Key {
-                kid: None,
-                alg: None,
-                material: Material::Hmac(HmacKey::new(&bytes)),
-            }],
-            plain: true,
-        })
     }
+}
+
+/// A JSON syntax error, by position only (serde's own message is not repeated: the
+/// text may be a secret).
+fn not_json(e: &serde_json::Error) -> JwtError {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "it ends too early",
+        serde_json::error::Category::Data => "it holds a value JSON cannot represent",
+        _ => "syntax error",
+    };
+    JwtError::invalid_key(format!(
+        "the key text starts like JSON but is not valid JSON ({what} at line {} column {})",
+        e.line(),
+        e.column()
+    ))
+}
+
+fn raw_secret(text: &str, usage: Use, base64: bool) -> Result<KeySet> {
+    let bytes = if base64 {
+        decode_base64_secret(text)?
+    } else {
+        text.as_bytes().to_vec()
+    };
+    if bytes.is_empty() {
+        return Err(JwtError::new(Kind::EmptySecret));
+    }
+    if usage == Use::Strict && bytes.len() < MIN_SECRET_BYTES {
+        return Err(JwtError::with_detail(
+            Kind::SecretTooShort,
+            format!("the secret has {} bytes", bytes.len()),
+        ));
+    }
+    Ok(KeySet {
+        keys: vec![Key {
+            kid: None,
+            alg: None,
+            material: Material::Hmac(HmacKey::new(&bytes)),
+        }],
+        plain: true,
+    })
 }
 
 /// PostgREST's reading of a base64 secret: trim, map URL-safe characters, strict decode.
@@ -140,5 +211,73 @@ mod tests {
         assert!(!key.fits(Alg::RS256));
         let e = ks.signing_key(Some(Alg::ES256)).err().unwrap();
         assert_eq!(e.kind, Kind::AlgorithmKeyMismatch);
+    }
+
+    fn refused(text: &str) -> String {
+        let e = KeySet::parse(text, Use::Verify, false)
+            .err()
+            .unwrap_or_else(|| panic!("{text:?} must be refused"));
+        assert_eq!(e.kind, Kind::InvalidKey, "{text:?}: {e:?}");
+        e.detail.unwrap_or_default()
+    }
+
+    #[test]
+    fn key_shaped_text_is_a_key_or_an_error_never_hmac_bytes() {
+        use crate::keys::asym::testdata as td;
+        let pem = td::P256_SPKI;
+        let jwk = td::P256_JWK_PUB;
+        // valid keys behind a BOM, comment lines, CRLF line ends, leading whitespace
+        for text in [
+            format!("\u{feff}{pem}"),
+            format!("# my key\n{pem}"),
+            pem.replace('\n', "\r\n"),
+            format!("\n  {pem}"),
+            format!("\u{feff}{jwk}"),
+            format!("\u{feff} \n{jwk}"),
+            format!("{{\"keys\":[{jwk}]}}"),
+        ] {
+            let ks = KeySet::parse(&text, Use::Verify, false).unwrap();
+            assert!(!ks.plain, "{text:?}");
+            assert!(ks
+                .keys
+                .iter()
+                .all(|k| matches!(k.material, Material::Asym(_))));
+        }
+        // key-shaped but not a key: refused, never HMAC bytes
+        let string = serde_json::Value::from(pem).to_string();
+        assert!(refused(&string).contains("JSON string"));
+        assert!(refused(&serde_json::Value::from(jwk).to_string()).contains("JSON string"));
+        assert!(refused(&format!("[{jwk}]")).contains("JSON array"));
+        let d = refused(&format!("{{\"keys\":[{jwk},]}}"));
+        assert!(d.contains("not valid JSON") && d.contains("column"), "{d}");
+        assert!(refused(&format!("{{\"keys\":[{jwk}],\"x\":1e400}}")).contains("not valid JSON"));
+        assert!(refused(&format!("\u{feff}{{\"keys\":[{jwk}]")).contains("ends too early"));
+        assert!(refused("-----BEGIN PUBLIC KEY-----").contains("no END line"));
+        assert!(refused("my secret -----BEGIN nothing").contains("no PEM key block"));
+        // serde's messages are not repeated: no byte of the text reaches the detail
+        let d = refused("{\"kty\": Zq9secretmarker}");
+        assert!(!d.contains("Zq9"), "{d}");
+        // raw secrets stay raw, a BOM among their bytes
+        let raw = KeySet::parse("\u{feff}plain secret bytes", Use::Verify, false).unwrap();
+        assert!(raw.plain);
+        assert_eq!(shape("  {").0, Shape::JsonObject);
+        assert_eq!(shape("abc").0, Shape::Raw);
+    }
+
+    #[test]
+    fn key_text_and_key_count_are_bounded() {
+        let big = "x".repeat(MAX_KEY_TEXT_BYTES + 1);
+        assert!(refused(&big).contains("at most 1048576"));
+        assert!(KeySet::parse(&big[1..], Use::Verify, false).is_ok());
+        let k = r#"{"kty":"oct","k":"c2VjcmV0"}"#;
+        let set = |n: usize| format!("{{\"keys\":[{}]}}", vec![k; n].join(","));
+        assert_eq!(
+            KeySet::parse(&set(jwk::MAX_KEYS_IN_SET), Use::Verify, false)
+                .unwrap()
+                .keys
+                .len(),
+            jwk::MAX_KEYS_IN_SET
+        );
+        assert!(refused(&set(jwk::MAX_KEYS_IN_SET + 1)).contains("at most 100"));
     }
 }

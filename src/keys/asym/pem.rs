@@ -2,8 +2,8 @@
 //! Explanatory text outside blocks is ignored; an `EC PARAMETERS` block (as
 //! `openssl ecparam -genkey` writes before the key) is skipped.
 
-use crate::alg::truncate;
 use crate::error::{JwtError, Result};
+use crate::keys::describe::{name_or_length, PEM_LABELS};
 use base64::Engine;
 
 pub struct Block {
@@ -24,6 +24,7 @@ pub fn key_block(text: &str) -> Result<Block> {
     let mut found: Option<Block> = None;
     let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {
+        crate::interrupt::check();
         let Some(label) = boundary(line, "-----BEGIN ") else {
             continue;
         };
@@ -34,8 +35,8 @@ pub fn key_block(text: &str) -> Result<Block> {
             if let Some(end) = boundary(line, "-----END ") {
                 if end != label {
                     return Err(JwtError::invalid_key(format!(
-                        "PEM block \"{}\" ends with a different label",
-                        truncate(&label, 40)
+                        "PEM block {} ends with a different label",
+                        name_or_length(&label, PEM_LABELS)
                     )));
                 }
                 ended = true;
@@ -51,8 +52,8 @@ pub fn key_block(text: &str) -> Result<Block> {
         }
         if !ended {
             return Err(JwtError::invalid_key(format!(
-                "PEM block \"{}\" has no END line (truncated?)",
-                truncate(&label, 40)
+                "PEM block {} has no END line (truncated?)",
+                name_or_length(&label, PEM_LABELS)
             )));
         }
         if label == "EC PARAMETERS" {
@@ -65,8 +66,8 @@ pub fn key_block(text: &str) -> Result<Block> {
         }
         if !KEY_LABELS.contains(&label.as_str()) {
             return Err(JwtError::invalid_key(format!(
-                "PEM block type \"{}\" is not a key",
-                truncate(&label, 40)
+                "PEM block type {} is not a key",
+                name_or_length(&label, PEM_LABELS)
             )));
         }
         if found.is_some() {

@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 /// `kty` case-insensitive. It carries `kid` (the given one, else the RFC 7638
 /// thumbprint), `alg` (RS256, ES256, EdDSA) and `"use":"sig"`.
 pub fn generate(kty: &str, kid: Option<&str>) -> Result<Map<String, Value>> {
+    // key generation itself cannot be interrupted (an RSA key takes up to a few
+    // hundred milliseconds): honour a pending cancel before and after it
+    crate::interrupt::check();
     let key: AsymKey = match kty.trim().to_ascii_uppercase().as_str() {
         "RSA" => rsa::RsaKey::generate()?.into(),
         "EC" => ec::EcKey::generate(Curve::P256)?.into(),
@@ -21,6 +24,7 @@ pub fn generate(kty: &str, kid: Option<&str>) -> Result<Map<String, Value>> {
             ))
         }
     };
+    crate::interrupt::check();
     let kid = match kid {
         Some("") => {
             return Err(JwtError::with_detail(

@@ -206,9 +206,25 @@ fn malformed_jwks() {
         detail_of(&with(td::ED_JWK, "d", json(td::P256_JWK)["d"].clone()))
             .contains("does not match")
     );
+    // an unregistered kty is described by its length, never quoted
+    let d = detail_of(&with(td::RSA_JWK_PUB, "kty", "DSA".into()));
     assert!(
-        detail_of(&with(td::RSA_JWK_PUB, "kty", "DSA".into())).contains("\"DSA\" is not supported")
+        d.contains("a value of 3 characters is not supported"),
+        "{d}"
     );
+    assert!(!d.contains("DSA"), "{d}");
+    assert!(detail_of(&with(td::RSA_JWK_PUB, "kty", "rsa".into())).contains("case matters"));
+    for (member, base) in [
+        ("kty", td::RSA_JWK_PUB),
+        ("crv", td::P256_JWK_PUB),
+        ("crv", td::ED_JWK_PUB),
+        ("alg", td::RSA_JWK_PUB),
+        ("use", td::RSA_JWK_PUB),
+    ] {
+        let marker = "Zq9-secret-marker-7Hf2";
+        let d = detail_of(&with(base, member, marker.into()));
+        assert!(!d.contains("marker") && !d.contains("Zq9"), "{member}: {d}");
+    }
     assert!(detail_of(&with(td::RSA_JWK_PUB, "e", "AAE".into())).contains("exponent"));
     assert_eq!(
         detail_of(&with(td::P256_JWK_PUB, "alg", "RS256".into())),
