@@ -6,7 +6,6 @@ use crate::error::{JwtError, Kind, Result};
 use crate::keys::{jwk, KeySet, Use};
 use crate::store;
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 use std::ffi::CString;
 
 pub fn set_from_env(
@@ -76,8 +75,7 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
         "false"
     };
     alter_role_set(role, "pgrst.jwt_secret_is_base64", b64)?;
-    Spi::run("NOTIFY pgrst, 'reload config'")
-        .map_err(|_| JwtError::with_detail(Kind::NoSecret, "NOTIFY pgrst failed"))?;
+    notify_postgrest();
     if is_secret {
         pgrx::warning!(
             "the JWT secret is now also stored in the settings of role \"{}\"; pg_db_role_setting is readable by every role",
@@ -85,6 +83,17 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
         );
     }
     Ok(())
+}
+
+/// `NOTIFY pgrst, 'reload config'` without SQL: PostgreSQL's `pg_notify(channel, payload)`
+/// called directly (it queues the notification, sent when the transaction commits).
+fn notify_postgrest() {
+    let channel = pgrx::IntoDatum::into_datum("pgrst");
+    let payload = pgrx::IntoDatum::into_datum("reload config");
+    // SAFETY: pg_notify takes two text arguments, both non-null here, and returns void.
+    unsafe {
+        pgrx::direct_function_call_as_datum(pg_sys::pg_notify, &[channel, payload]);
+    }
 }
 
 /// `ALTER ROLE role SET name = value` without the value ever being SQL text: parse a

@@ -9,6 +9,7 @@ pub mod alg;
 pub mod claims;
 pub mod compact;
 pub mod error;
+pub mod interrupt;
 pub mod keys;
 pub mod numeric;
 pub mod role;
@@ -40,10 +41,21 @@ pub extern "C-unwind" fn _PG_init() {
     settings::define();
     report::install_log_hook();
     store::init();
+    interrupt::set_hook(check_for_interrupts);
 }
 
+/// PostgreSQL's `CHECK_FOR_INTERRUPTS()`: a pending cancel or terminate raises here.
+fn check_for_interrupts() {
+    pgrx::check_for_interrupts!();
+}
+
+/// Bounds of the per-backend cache of caller-given key texts: entries, and their
+/// total weight (text bytes plus an estimate per parsed key).
+const KEY_CACHE_ENTRIES: usize = 32;
+const KEY_CACHE_BYTES: usize = 4 << 20;
+
 thread_local! {
-    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new(32));
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new(KEY_CACHE_ENTRIES, KEY_CACHE_BYTES));
     static ROLE_PATH: RefCell<Option<(String, Rc<role::RolePath>)>> = const { RefCell::new(None) };
 }
 
@@ -247,6 +259,7 @@ fn set_pgrst_secret_from_env(
     ))
 }
 
+#[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
 #[pg_extern(stable, parallel_safe)]
 fn jwt_secret_status() -> TableIterator<
     'static,
@@ -255,26 +268,19 @@ fn jwt_secret_status() -> TableIterator<
         name!(source, Option<String>),
         name!(fingerprint, Option<String>),
         name!(readable_by_public, bool),
+        name!(exposures, Vec<String>),
     ),
 > {
     let c = ok(store::configured(settings::secret_is_base64()));
-    let in_role_settings = store::secret_in_role_settings();
-    let row = match c {
-        None => (false, None, None, in_role_settings),
-        Some(c) => {
-            let readable = match c.source {
-                store::Source::Setting => true,
-                store::Source::Table => in_role_settings || store::table_readable_by_others(),
-            };
-            (
-                true,
-                Some(c.source.name().to_string()),
-                Some(c.fingerprint.clone()),
-                readable,
-            )
-        }
-    };
-    TableIterator::once(row)
+    let s = ok(store::status(c.map(|c| (c.source, c.fingerprint.clone()))));
+    let readable = s.readable_by_public();
+    TableIterator::once((
+        s.configured,
+        s.source.map(|src| src.name().to_string()),
+        s.fingerprint,
+        readable,
+        s.exposures,
+    ))
 }
 
 // ---------------------------------------------------------------- request helpers

@@ -1,18 +1,43 @@
-//! The extension's settings (GUCs). Defining them lets PostgreSQL 15 accept
-//! `ALTER DATABASE/ROLE ... SET pgrst.jwt_aud = ...` inside a transaction. The `pgrst`
-//! prefix is deliberately not reserved: PostgREST uses many other `pgrst.*` names.
-//! `pgrst.jwt_secret` is not defined here: it stays a placeholder that PostgREST's
-//! authenticator can read as before.
+//! The extension's settings (GUCs).
+//!
+//! `pgrst.jwt_secret`, `pgrst.jwt_aud`, `pgrst.jwt_role_claim_key` and
+//! `pgrst.jwt_secret_is_base64` decide what a token proves (which key, which audience,
+//! which claim is the role, how the secret reads), so they are `PGC_SUSET`: only a
+//! superuser (or a role granted `SET` on them) sets them, typically with
+//! `ALTER ROLE authenticator SET …` in a migration, which is where PostgREST reads its
+//! in-database configuration. A role the tokens authenticate cannot loosen them in its
+//! session: `SET`, `set_config()` and a function's `SET` clause fail with 42501, and a
+//! value it set before this library was loaded is discarded when the library defines
+//! the setting (PostgreSQL reapplies placeholder values with the privileges of the role
+//! that set them). `pgrst.jwt_secret` is also `GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL`:
+//! hidden from `SHOW`, `current_setting()` and `pg_settings` for ordinary roles in
+//! every session that has loaded the library (all of them with `shared_preload_libraries`).
+//!
+//! Defining them also lets PostgreSQL 15 accept `ALTER DATABASE/ROLE ... SET` inside a
+//! transaction. The `pgrst` prefix is deliberately not reserved: PostgREST uses many
+//! other `pgrst.*` names. `pgrst_jwt.max_token_bytes` only bounds work, so any role
+//! may set it.
 
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
-use std::ffi::CString;
+use crate::role::RolePath;
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
+use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub static MAX_TOKEN_BYTES: GucSetting<i32> = GucSetting::<i32>::new(65536);
+pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static JWT_AUD: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static ROLE_CLAIM_KEY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static SECRET_IS_BASE64: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
+static PRELOADED: AtomicBool = AtomicBool::new(false);
+
 pub fn define() {
+    // SAFETY: read once, in _PG_init, of a flag PostgreSQL sets while it loads
+    // shared_preload_libraries.
+    PRELOADED.store(
+        unsafe { pg_sys::process_shared_preload_libraries_in_progress },
+        Ordering::Relaxed,
+    );
     GucRegistry::define_int_guc(
         c"pgrst_jwt.max_token_bytes",
         c"Largest token, in bytes, that pgrst_jwt decodes.",
@@ -24,29 +49,83 @@ pub fn define() {
         GucFlags::UNIT_BYTE,
     );
     GucRegistry::define_string_guc(
-        c"pgrst.jwt_aud",
-        c"Audience that jwt_verify(token) requires, as PostgREST's jwt-aud.",
-        c"Empty or unset: the aud claim is not checked.",
-        &JWT_AUD,
-        GucContext::Userset,
-        GucFlags::default(),
+        c"pgrst.jwt_secret",
+        c"JWT secret of jwt_verify(token) when none is stored by set_pgrst_secret_from_env().",
+        c"Superusers only; prefer set_pgrst_secret_from_env(), which keeps it out of settings and logs.",
+        &JWT_SECRET,
+        GucContext::Suset,
+        GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL,
     );
     GucRegistry::define_string_guc(
-        c"pgrst.jwt_role_claim_key",
-        c"JSONPath of the role claim, as PostgREST's jwt-role-claim-key.",
-        c"Empty or unset: $.role.",
-        &ROLE_CLAIM_KEY,
-        GucContext::Userset,
+        c"pgrst.jwt_aud",
+        c"Audience that jwt_verify(token) requires, as PostgREST's jwt-aud.",
+        c"Empty or unset: the aud claim is not checked. Superusers only.",
+        &JWT_AUD,
+        GucContext::Suset,
         GucFlags::default(),
     );
+    // SAFETY: the check hook is guarded and only reads the proposed value.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"pgrst.jwt_role_claim_key",
+            c"JSONPath of the role claim, as PostgREST's jwt-role-claim-key.",
+            c"Empty or unset: $.role. Superusers only.",
+            &ROLE_CLAIM_KEY,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_role_claim_key),
+            None,
+            None,
+        );
+    }
     GucRegistry::define_string_guc(
         c"pgrst.jwt_secret_is_base64",
         c"Whether pgrst.jwt_secret is base64, as PostgREST's jwt-secret-is-base64.",
-        c"true/false; empty or unset: false.",
+        c"true/false; empty or unset: false. Superusers only.",
         &SECRET_IS_BASE64,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
+}
+
+/// Validates `pgrst.jwt_role_claim_key` once, when it is set: bounded in length and
+/// nesting before it reaches the JSONPath parser (see `role`), and parseable.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn check_role_claim_key(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL passes a valid pointer to the proposed value (NULL: unset).
+    let value = match unsafe { (*newval).as_ref() } {
+        None => return true,
+        Some(p) => unsafe { CStr::from_ptr(p) }.to_string_lossy(),
+    };
+    if value.trim().is_empty() {
+        return true;
+    }
+    match RolePath::parse(&value) {
+        Ok(_) => true,
+        Err(e) => {
+            let detail = e.detail.clone().unwrap_or_else(|| e.message());
+            let detail = CString::new(detail.replace('\0', "")).unwrap_or_default();
+            // SAFETY: GUC_check_errdetail_string is how a check hook passes its DETAIL;
+            // the string is copied into the current memory context.
+            unsafe {
+                pg_sys::GUC_check_errcode(
+                    pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE as _,
+                );
+                pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
+            }
+            false
+        }
+    }
+}
+
+/// Whether the library was loaded by `shared_preload_libraries` (then every session
+/// has the superuser-only `pgrst.jwt_secret` defined, and none reads it as a placeholder).
+pub fn preloaded() -> bool {
+    PRELOADED.load(Ordering::Relaxed)
 }
 
 fn text(s: &GucSetting<Option<CString>>) -> Option<String> {
@@ -65,6 +144,11 @@ pub fn audience() -> Option<String> {
 
 pub fn role_claim_key() -> Option<String> {
     text(&ROLE_CLAIM_KEY)
+}
+
+/// The `pgrst.jwt_secret` setting, if set (untrimmed text is trimmed, as PostgREST does).
+pub fn secret_setting() -> Option<String> {
+    text(&JWT_SECRET)
 }
 
 /// PostgreSQL's boolean spellings; anything unrecognised reads as false.

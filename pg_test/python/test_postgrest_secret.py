@@ -85,13 +85,14 @@ def migrated(tmp_path_factory):
     c.cleanup()
 
 
-def anon(c, sql, **kw):
-    return c.psql("SET ROLE anon;\nSET search_path = extensions, public;\n" + sql, **kw)
+def anon(c, sql, setup="", **kw):
+    """``sql`` as role anon; ``setup`` runs first, as the superuser."""
+    return c.psql(setup + "SET ROLE anon;\nSET search_path = extensions, public;\n" + sql, **kw)
 
 
-def error_of(c, sql, role="anon"):
-    r = c.psql(f"\\set VERBOSITY verbose\nSET ROLE {role};\nSET search_path = extensions;\n" + sql,
-               check=False)
+def error_of(c, sql, role="anon", setup=""):
+    r = c.psql(f"\\set VERBOSITY verbose\n{setup}SET ROLE {role};\nSET search_path = extensions;\n"
+               + sql, check=False)
     assert r.returncode != 0, r.stdout
     e = r.error()
     assert e is not None, r.stderr
@@ -232,12 +233,14 @@ def test_audience_matrix_from_setting(migrated, aud_setting, claims_aud, accepte
     if claims_aud is not None:
         claims["aud"] = claims_aud
     token = pyjwt.api_jws.encode(__import__("json").dumps(claims).encode(), SECRET, algorithm="HS256")
-    sql = (f"SET pgrst.jwt_aud = {literal(aud_setting)};\n"
-           f"SELECT jwt_verify({literal(token)}) ->> 'role'")
+    # the audience is configured by a superuser (PostgREST reads it from the
+    # authenticator's role settings); the role the token authenticates cannot change it
+    setup = f"SET pgrst.jwt_aud = {literal(aud_setting)};\n"
+    sql = f"SELECT jwt_verify({literal(token)}) ->> 'role'"
     if accepted is True:
-        assert anon(migrated, sql).out == "web_user"
+        assert anon(migrated, sql, setup=setup).out == "web_user"
     else:
-        e = error_of(migrated, sql)
+        e = error_of(migrated, sql, setup=setup)
         assert e.message == (accepted if isinstance(accepted, str) else "JWT not in audience")
 
 

@@ -24,9 +24,19 @@ ORDER BY p.proname, pg_get_function_arguments(p.oid) COLLATE "C";
 SELECT signature, provolatile AS vol, proparallel AS par, proisstrict AS strict, prosecdef AS secdef
 FROM t.ext_functions
 ORDER BY signature COLLATE "C";
+-- what each returns
+SELECT signature, pg_get_function_result(oid) AS result
+FROM t.ext_functions
+ORDER BY signature COLLATE "C";
 -- every function has a COMMENT (the list below must stay empty)
 SELECT signature AS without_comment FROM t.ext_functions WHERE coalesce(comment, '') = '' ORDER BY 1;
 SELECT count(*) > 0 AS has_functions, bool_and(coalesce(comment, '') <> '') AS every_function_has_a_comment
 FROM t.ext_functions;
 -- nothing the extension owns is SECURITY DEFINER
 SELECT count(*) AS security_definer FROM t.ext_functions WHERE prosecdef;
+-- the settings: those that decide what a token proves are superuser-only (suset),
+-- pgrst.jwt_secret is also hidden from pg_settings (GUC_NO_SHOW_ALL)
+LOAD 'pgrst_jwt';
+SELECT name, context, vartype, boot_val FROM pg_settings
+WHERE name ~ '^(pgrst|pgrst_jwt)\.' ORDER BY name COLLATE "C";
+SELECT count(*) AS jwt_secret_in_pg_settings FROM pg_settings WHERE name = 'pgrst.jwt_secret';
