@@ -10,10 +10,8 @@ DEMO_DB    ?= pgrst_jwt_demo
 
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 ifeq ($(IS_ROOT),yes)
-  SUDO_FLAG :=
   AS_POSTGRES := sudo -u postgres
 else
-  SUDO_FLAG := --sudo
   AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
 endif
 
@@ -21,7 +19,7 @@ endif
 
 help:
 	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
-	@echo "make install     build (release) and install into $(PG_CONFIG)"
+	@echo "make install     build (release) and install into $(PG_CONFIG) (.ci/install)"
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
 	@echo "make test        unit, pgtest, regress (stops at the first failure)"
 	@echo "make unit        pure Rust tests (cargo test --lib)"
@@ -34,7 +32,7 @@ setup:
 	bash .ci/setup
 
 install:
-	cargo pgrx install --release --pg-config $(PG_CONFIG) $(SUDO_FLAG)
+	PG_CONFIG=$(PG_CONFIG) bash .ci/install
 
 demo: setup
 	@$(MAKE) --no-print-directory install
@@ -54,20 +52,25 @@ pgtest:
 ifeq ($(IS_ROOT),yes)
 	mkdir -p $(PGRX_PGDATA)
 	chown postgres $(PGRX_PGDATA)
-	cargo pgrx test pg15 --runas postgres --pgdata $(PGRX_PGDATA)
+	cargo pgrx test pg15 --release --runas postgres --pgdata $(PGRX_PGDATA)
 else
-	cargo pgrx test pg15
+	cargo pgrx test pg15 --release
 endif
 
 regress:
 	PG_BIN=$(PG_BIN) bash pg_test/run
 
-# the order matters (regress reinstalls the normal build over the pg_test one) and the
-# first failure stops the rest, even under make -j
+# the order matters (regress reinstalls the normal release build over the pg_test one) and
+# the first failure stops the rest, even under make -j; a failure still leaves the normal
+# release build installed, never the test build
 test: setup
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory pgtest
-	@$(MAKE) --no-print-directory regress
+	@rc=0; \
+	$(MAKE) --no-print-directory unit && \
+	$(MAKE) --no-print-directory pgtest && \
+	$(MAKE) --no-print-directory regress || rc=$$?; \
+	if [ $$rc != 0 ]; then echo "make test failed; reinstalling the release build"; \
+	    $(MAKE) --no-print-directory install >/dev/null 2>&1 || true; fi; \
+	exit $$rc
 
 fmt-check:
 	cargo fmt --check
