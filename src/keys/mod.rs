@@ -34,12 +34,14 @@ pub enum Shape {
     Raw,
 }
 
-/// The shape of a key text and the text without its UTF-8 byte order mark.
+/// The shape of a key text, and the text without the byte order marks and whitespace
+/// that may precede it.
 /// Anything but [`Shape::Raw`] must parse as a key or be refused: key material is
 /// never used as HMAC bytes (that would let a public key sign HS256 tokens).
 pub fn shape(text: &str) -> (Shape, &str) {
-    let unmarked = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let shape = match unmarked.trim_start().as_bytes().first() {
+    // any run of byte order marks and (Unicode) whitespace before the first character
+    let unmarked = text.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace());
+    let shape = match unmarked.as_bytes().first() {
         Some(b'{') => Shape::JsonObject,
         Some(b'[') => Shape::JsonArray,
         Some(b'"') => Shape::JsonString,
@@ -234,6 +236,7 @@ mod tests {
             format!("\n  {pem}"),
             format!("\u{feff}{jwk}"),
             format!("\u{feff} \n{jwk}"),
+            format!("\u{feff}\u{feff}\u{a0}{jwk}"),
             format!("{{\"keys\":[{jwk}]}}"),
         ] {
             let ks = KeySet::parse(&text, Use::Verify, false).unwrap();
