@@ -355,6 +355,14 @@ fn pgrst_jwt_secret_changed<'a>(
     Ok(None)
 }
 
+// The fuzzing harness (fuzz/harness) replays its seed corpora and every reproducer in
+// fuzz/regressions as unit tests; it names this crate `pgrst_jwt`, as the fuzz crate does.
+#[cfg(test)]
+extern crate self as pgrst_jwt;
+#[cfg(test)]
+#[path = "../fuzz/harness/mod.rs"]
+mod fuzz_harness;
+
 #[cfg(feature = "pg_test")]
 mod pg_tests;
 #[cfg(feature = "pg_test")]
