@@ -337,4 +337,27 @@ mod tests {
         assert_eq!(kind(&t1, &anon, false), None);
         assert_eq!(kind(&t1, &anon, true), Some(Kind::NoSuitableKey));
     }
+
+    #[test]
+    fn header_keys_and_key_urls_are_never_trusted() {
+        // RFC 8725 3.10: "jwk", "jku", "x5u", "x5c" in a header name keys the token's
+        // author chose; verification uses only the caller's or the configured keys
+        let ks = keys(SECRET);
+        let attacker = "attacker-own-secret-0123456789abcdef";
+        let header = r#"{"alg":"HS256","jwk":{"kty":"oct","k":"YXR0YWNrZXItb3duLXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm"},"jku":"https://evil.example/jwks","x5u":"https://evil.example/cert","x5c":["AAAA"]}"#;
+        let mut t = String::new();
+        crate::token::b64_encode_into(header.as_bytes(), &mut t);
+        t.push('.');
+        crate::token::b64_encode_into(br#"{"role":"admin"}"#, &mut t);
+        let sig = keys(attacker).keys[0]
+            .sign(Alg::HS256, t.as_bytes())
+            .unwrap();
+        t.push('.');
+        crate::token::b64_encode_into(&sig, &mut t);
+        for postgrest in [false, true] {
+            assert_eq!(kind(&t, &ks, postgrest), Some(Kind::BadSignature));
+        }
+        // the same token verifies with the attacker's key, so only the key decided
+        assert_eq!(kind(&t, &keys(attacker), false), None);
+    }
 }
