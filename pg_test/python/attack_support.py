@@ -190,12 +190,6 @@ def server_alive_marker(c) -> str:
                  "(SELECT pid FROM pg_catalog.pg_stat_activity WHERE backend_type = 'checkpointer')")
 
 
-CRASH_SIGNS = ("terminated by signal", "PANIC", "was terminated by", "reinitializing",
-               "server process (PID")
-
-
-def crash_lines(log: str) -> list:
-    return [line for line in log.splitlines() if any(s in line for s in CRASH_SIGNS)]
 
 
 def setup_db(c, db: str, store_secret: bool = True) -> None:

@@ -41,6 +41,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# What a server log says after a backend crashed, a PANIC or a failed assertion.
+CRASH = re.compile(r"\b(PANIC|TRAP): |terminated by signal|terminated by exception|"
+                   r"server process \(PID \d+\) exited with exit code [2-9]")
+
+
+def crash_lines(log: str) -> list:
+    """The lines of a server log that show a crash (empty when there was none)."""
+    return [line for line in log.splitlines() if CRASH.search(line)]
+
+
+def record_crashes(where: str, log: str) -> list:
+    """crash_lines(log), also appended to $PG_TEST_CRASHES (pg_test/run reports them)."""
+    lines = crash_lines(log)
+    path = os.environ.get("PG_TEST_CRASHES")
+    if lines and path:
+        with open(path, "a") as f:
+            f.write("".join(f"{where}: {line}\n" for line in lines))
+    return lines
+
+
 def literal(value: str) -> str:
     """A SQL string literal (standard_conforming_strings is on)."""
     return "'" + str(value).replace("'", "''") + "'"
@@ -294,8 +314,12 @@ class Cluster(_Client):
             return ""
 
     def cleanup(self) -> None:
+        """Stop and remove the cluster; fail if its log shows a crash (no test may crash
+        a server: issue 8)."""
         self.stop(mode="immediate")
+        crashes = record_crashes(self.base, self.log_text())
         shutil.rmtree(self.base, ignore_errors=True)
+        assert not crashes, "the server crashed:\n" + "\n".join(crashes[:10])
 
     def __enter__(self) -> "Cluster":
         return self.start()

@@ -20,9 +20,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from attack_support import (Session, SessionTimeout, b64url, crash_lines, ensure_roles, hs256,
+from attack_support import (Session, SessionTimeout, b64url, ensure_roles, hs256,
                             server_alive_marker, setup_db)
-from cluster import Cluster, literal, wait_for
+from cluster import Cluster, crash_lines, literal, wait_for
 
 SECRET = "dos-suite-real-secret-0123456789-abcdefghij"
 LOAD = "SELECT extensions.jwt_claims() IS NULL;"
