@@ -7,6 +7,8 @@ PG_BIN     ?= /usr/lib/postgresql/15/bin
 PG_CONFIG  ?= $(PG_BIN)/pg_config
 PGRX_PGDATA ?= /var/lib/postgresql/pgrx
 DEMO_DB    ?= pgrst_jwt_demo
+LOAD_SECONDS ?= 10
+SOAK_SCALE ?= 0.1
 
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 ifeq ($(IS_ROOT),yes)
@@ -15,16 +17,18 @@ else
   AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
 endif
 
-.PHONY: help setup install demo unit pgtest regress test fmt-check clippy
+.PHONY: help setup install demo unit pgtest regress load soak test fmt-check clippy
 
 help:
 	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
 	@echo "make install     build (release) and install into $(PG_CONFIG) (.ci/install)"
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
-	@echo "make test        unit, pgtest, regress (stops at the first failure)"
+	@echo "make test        unit, pgtest, regress, load, soak (stops at the first failure)"
 	@echo "make unit        pure Rust tests (cargo test --lib)"
 	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test pg15)"
 	@echo "make regress     SQL and Python tests on a throw-away cluster (pg_test/run)"
+	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
+	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
 	@echo "make fmt-check   cargo fmt --check"
 	@echo "make clippy      clippy on every target, pg_test module included, warnings are errors"
 
@@ -60,6 +64,14 @@ endif
 regress:
 	PG_BIN=$(PG_BIN) bash pg_test/run
 
+# under load and over time, on the installed build (regress installs it): 10 s of pgbench
+# and a tenth of the soak; bench/load and bench/soak without options give the full runs
+load:
+	PG_BIN=$(PG_BIN) python3 bench/load --seconds $(LOAD_SECONDS)
+
+soak:
+	PG_BIN=$(PG_BIN) python3 bench/soak --scale $(SOAK_SCALE)
+
 # the order matters (regress reinstalls the normal release build over the pg_test one) and
 # the first failure stops the rest, even under make -j; a failure still leaves the normal
 # release build installed, never the test build
@@ -67,7 +79,9 @@ test: setup
 	@rc=0; \
 	$(MAKE) --no-print-directory unit && \
 	$(MAKE) --no-print-directory pgtest && \
-	$(MAKE) --no-print-directory regress || rc=$$?; \
+	$(MAKE) --no-print-directory regress && \
+	$(MAKE) --no-print-directory load && \
+	$(MAKE) --no-print-directory soak || rc=$$?; \
 	if [ $$rc != 0 ]; then echo "make test failed; reinstalling the release build"; \
 	    $(MAKE) --no-print-directory install >/dev/null 2>&1 || true; fi; \
 	exit $$rc
