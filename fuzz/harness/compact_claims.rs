@@ -17,6 +17,12 @@ pub fn run(data: &[u8]) {
     let Ok(input) = std::str::from_utf8(data) else {
         return;
     };
+    // serde_json (with its raw_value feature, which the crate uses) reserves this object
+    // key for its own protocol and refuses an object holding it: valid JSON that
+    // compaction rightly accepts, so it is not a difference
+    if input.contains("$serde_json::private::RawValue") {
+        return;
+    }
     let parsed = serde_json::from_str::<Value>(input);
     for check_duplicates in [false, true] {
         let mut out = String::new();
