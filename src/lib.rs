@@ -12,12 +12,14 @@ pub mod error;
 pub mod interrupt;
 pub mod keys;
 pub mod numeric;
+pub mod pgjwt;
 pub mod role;
 pub mod sign;
 pub mod token;
 pub mod verify;
 
 mod configure;
+mod dropin;
 mod report;
 mod settings;
 mod sqltypes;

@@ -105,6 +105,27 @@ unsafe impl BoxRet for JsonbDatum {
     }
 }
 
+/// A `json` result, already built (its text kept as it is).
+pub struct JsonDatum(pub pg_sys::Datum);
+
+impl_sql_translatable!(JsonDatum, "json");
+
+impl IntoDatum for JsonDatum {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(self.0)
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONOID
+    }
+}
+
+unsafe impl BoxRet for JsonDatum {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        fcinfo.return_raw_datum(self.0)
+    }
+}
+
 /// Build a jsonb value from JSON text with `jsonb_in`. What serde accepts but jsonb
 /// refuses (lone surrogates, numbers beyond numeric's range) becomes `Kind::ClaimsParse`.
 pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {

@@ -1,0 +1,167 @@
+//! The pgjwt drop-in: `sign(json, text, text)` and `verify(text, text, text)` of the
+//! companion extension `pgrst_jwt_pgjwt` (sql/pgrst_jwt_pgjwt--*.sql declares them; the
+//! main extension does not, so its schema stays uncrowded).
+//!
+//! pgjwt 0.2 is PL/pgSQL over pgcrypto; its results are reproduced exactly: the token
+//! format comes from `crate::pgjwt`, and the steps that are PostgreSQL functions in pgjwt
+//! call those same functions here (`decode(…, 'base64')`, `convert_from(…, 'utf8')`,
+//! `::json`, `->>`, `::double precision`, `to_timestamp`), so their errors and edge cases
+//! are pgjwt's. Two things differ on purpose: the signature is compared in constant
+//! time, and `valid` is false when the header's `alg` is not the algorithm asked for.
+
+use crate::report::ok;
+use crate::sqltypes::JsonDatum;
+use pgrx::prelude::*;
+use pgrx::{direct_function_call, direct_function_call_as_datum, IntoDatum};
+use std::ffi::CString;
+
+#[pg_extern(immutable, parallel_safe, strict, sql = false)]
+fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: &str, algorithm: &str) -> String {
+    ok(crate::pgjwt::sign(&payload.0, secret, algorithm))
+}
+
+#[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
+#[pg_extern(stable, parallel_safe, sql = false)]
+fn pgjwt_verify(
+    token: Option<&str>,
+    secret: Option<&str>,
+    algorithm: Option<&str>,
+) -> TableIterator<
+    'static,
+    (
+        name!(header, Option<JsonDatum>),
+        name!(payload, Option<JsonDatum>),
+        name!(valid, Option<bool>),
+    ),
+> {
+    let Some(token) = token else {
+        return TableIterator::once((None, None, None));
+    };
+    let parts = crate::pgjwt::split(token);
+    // pgjwt's select list, in its order: header, payload, signature_ok
+    let header = Some(json_of_part(parts.header));
+    let payload = parts.payload.map(json_of_part);
+    let signature_ok = match secret {
+        // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
+        None => None,
+        Some(s) => ok(crate::pgjwt::signature_ok(
+            &parts,
+            s,
+            algorithm.unwrap_or(""),
+        )),
+    };
+    // signature_ok AND alg matches AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP,
+    // evaluated left to right like SQL's AND (a false stops it)
+    let alg_ok = header
+        .as_ref()
+        .and_then(|h| field_text(h, "alg"))
+        .zip(algorithm)
+        .map(|(a, want)| a == want)
+        .unwrap_or(false);
+    let valid = and(signature_ok, || {
+        and(Some(alg_ok), || in_time_range(payload.as_ref()))
+    });
+    TableIterator::once((header, payload, valid))
+}
+
+/// SQL's three-valued AND, evaluating the right side only when the left is not false.
+fn and(left: Option<bool>, right: impl FnOnce() -> Option<bool>) -> Option<bool> {
+    match left {
+        Some(false) => Some(false),
+        l => match (l, right()) {
+            (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+    }
+}
+
+/// `convert_from(url_decode(part), 'utf8')::json`, with PostgreSQL's functions.
+fn json_of_part(part: &str) -> JsonDatum {
+    let padded = crate::pgjwt::to_padded_base64(part);
+    // SAFETY: each function gets the argument types its SQL signature declares (text,
+    // text → bytea; bytea, name → text; cstring → json) and raises its own errors.
+    unsafe {
+        let bytes = direct_function_call_as_datum(
+            pg_sys::binary_decode,
+            &[padded.as_str().into_datum(), "base64".into_datum()],
+        );
+        let text: String = direct_function_call(
+            pg_sys::pg_convert_from,
+            &[
+                bytes,
+                direct_function_call_as_datum(
+                    pg_sys::namein,
+                    &[Some(pg_sys::Datum::from(c"utf8".as_ptr()))],
+                ),
+            ],
+        )
+        .expect("convert_from returns text");
+        let c = CString::new(text).expect("convert_from refuses NUL");
+        JsonDatum(
+            direct_function_call_as_datum(
+                pg_sys::json_in,
+                &[Some(pg_sys::Datum::from(c.as_ptr()))],
+            )
+            .expect("json_in returns a value"),
+        )
+    }
+}
+
+/// `json ->> name`.
+fn field_text(json: &JsonDatum, name: &str) -> Option<String> {
+    // SAFETY: json_object_field_text(json, text) → text or NULL.
+    unsafe {
+        direct_function_call::<String>(
+            pg_sys::json_object_field_text,
+            &[Some(json.0), name.into_datum()],
+        )
+    }
+}
+
+/// pgjwt's `try_cast_double`: `text::double precision`, NULL when the cast fails.
+fn try_cast_double(text: &str) -> Option<f64> {
+    let c = CString::new(text).ok()?;
+    let ptr = c.as_ptr();
+    PgTryBuilder::new(|| unsafe {
+        // SAFETY: float8in(cstring); a failure is an ERROR, caught here (it has no side
+        // effects to undo, as in pgjwt's EXCEPTION block)
+        direct_function_call::<f64>(pg_sys::float8in, &[Some(pg_sys::Datum::from(ptr))])
+    })
+    .catch_others(|_| None)
+    .execute()
+}
+
+/// `to_timestamp(double precision)` in microseconds since 2000 (PostgreSQL's own
+/// conversion: NaN and out-of-range values raise its errors).
+fn to_timestamp(seconds: f64) -> i64 {
+    // SAFETY: float8_timestamptz(float8) → timestamptz.
+    unsafe {
+        direct_function_call::<i64>(pg_sys::float8_timestamptz, &[seconds.into_datum()])
+            .expect("to_timestamp returns a value")
+    }
+}
+
+/// `tstzrange(to_timestamp(nbf), to_timestamp(exp)) @> CURRENT_TIMESTAMP`: `[nbf, exp)`,
+/// a missing or non-numeric bound unbounded, an inverted range PostgreSQL's error.
+fn in_time_range(payload: Option<&JsonDatum>) -> Option<bool> {
+    let bound = |name| {
+        payload
+            .and_then(|p| field_text(p, name))
+            .and_then(|t| try_cast_double(&t))
+            .map(to_timestamp)
+    };
+    let (lower, upper) = (bound("nbf"), bound("exp"));
+    if let (Some(l), Some(u)) = (lower, upper) {
+        if l > u {
+            pgrx::ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                "range lower bound must be less than or equal to range upper bound"
+            );
+        }
+    }
+    // SAFETY: reads the transaction start time (CURRENT_TIMESTAMP).
+    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    Some(lower.is_none_or(|l| l <= now) && upper.is_none_or(|u| now < u))
+}
