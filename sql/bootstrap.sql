@@ -1,8 +1,8 @@
 -- pgrst_jwt: objects the generated functions rely on.
 
 -- The configured secret (one row at most). No privileges for PUBLIC: the extension's
--- functions read it as the bootstrap superuser whoever calls them, and only
--- set_pgrst_secret_from_env() writes it. Not dumped by pg_dump on purpose: the server's
+-- C code reads it with the table access functions (no SQL, no change of user) whoever
+-- calls, and only set_pgrst_secret_from_env() writes it. Not dumped by pg_dump on purpose: the server's
 -- environment is the source of truth; run set_pgrst_secret_from_env() after a restore.
 CREATE TABLE pgrst_jwt_secret (
     id          boolean     PRIMARY KEY DEFAULT true CHECK (id),

@@ -1,7 +1,9 @@
 -- pgrst_jwt: privileges, triggers and comments, after every function exists.
 
 -- Every change to the stored secret invalidates each backend's cached keys, on this
--- server and on hot standbys (relcache invalidations are WAL-logged).
+-- server and on hot standbys (relcache invalidations are WAL-logged). The extension's own
+-- writes send the invalidation themselves (they do not go through the executor, so no
+-- trigger fires for them); this trigger covers a superuser's own SQL on the table.
 CREATE TRIGGER pgrst_jwt_secret_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgrst_jwt_secret
     FOR EACH STATEMENT EXECUTE FUNCTION pgrst_jwt_secret_changed();
@@ -38,7 +40,7 @@ COMMENT ON FUNCTION jwt_decode(text) IS
 COMMENT ON FUNCTION set_pgrst_secret_from_env(text, boolean, name) IS
   'Superusers: store the JWT secret read from the server''s environment (default JWT_SECRET) where ordinary roles cannot read it; returns its fingerprint.';
 COMMENT ON FUNCTION jwt_secret_status() IS
-  'Whether and where a JWT secret is configured, its fingerprint, and whether ordinary roles could read it. Never the secret.';
+  'Whether and where a JWT secret is configured, its fingerprint, and whether and how any non-superuser could read it (exposures). Never the secret.';
 COMMENT ON FUNCTION jwt_role(jsonb) IS
   'The role PostgREST would switch to for these claims (pgrst.jwt_role_claim_key, default $.role); NULL for its anonymous role.';
 COMMENT ON FUNCTION jwt_claims() IS

@@ -405,28 +405,6 @@ def test_dump_restore_drop_and_update(migrated, tmp_path):
     m.dropdb("restored")
 
 
-def test_alter_extension_update_keeps_the_secret(migrated):
-    """Upgrade scripts never touch the table: the stored secret survives an update."""
-    m = migrated
-    share = subprocess.run([os.path.join(m.bin, "pg_config"), "--sharedir"], capture_output=True,
-                           text=True).stdout.strip()
-    version = m.one("SELECT extversion FROM pg_extension WHERE extname = 'pgrst_jwt'")
-    target = version + "-update-test"
-    script = os.path.join(share, "extension", f"pgrst_jwt--{version}--{target}.sql")
-    before = m.one("SELECT fingerprint FROM extensions.jwt_secret_status()")
-    with open(script, "w") as f:
-        f.write("COMMENT ON FUNCTION jwt_decode(text) IS 'updated';\n")
-    try:
-        m.psql(f"ALTER EXTENSION pgrst_jwt UPDATE TO {literal(target)}")
-        assert m.one("SELECT extversion FROM pg_extension WHERE extname = 'pgrst_jwt'") == target
-        status = m.one("SELECT configured, fingerprint FROM extensions.jwt_secret_status()")
-        assert status == "t|" + before
-        token = anon(m, "SELECT api.login('a@example.com', 'pw')").out
-        assert anon(m, f"SELECT jwt_verify({literal(token)}) ->> 'role'").out == "web_user"
-    finally:
-        os.remove(script)
-
-
 def test_fallback_to_the_pgrst_jwt_secret_setting(fresh_cluster):
     """The old recipe (pgrst.jwt_secret in the configuration) keeps working, reported as such."""
     c = fresh_cluster(conf={"pgrst.jwt_secret": SECRET})

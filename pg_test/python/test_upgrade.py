@@ -1,0 +1,82 @@
+"""Versioned upgrades (issue 10): ALTER EXTENSION pgrst_jwt UPDATE from 0.1.0 keeps the
+stored secret and gives exactly the catalog of a fresh install of the current version."""
+
+from __future__ import annotations
+
+import jwt as pyjwt
+
+from cluster import literal
+
+SECRET = "upgrade-test-secret-0123456789-abcdefghijkl"
+CURRENT = "0.2.0"
+
+# every object of the extension, described so that two databases can be compared
+CATALOG = r"""
+SET search_path = pg_catalog;
+SELECT 'member ' || pg_describe_object(d.classid, d.objid, 0)
+  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname = 'pgrst_jwt'
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure || ' -> ' || pg_get_function_result(p.oid)
+       || ' args ' || pg_get_function_arguments(p.oid)
+       || ' vol ' || p.provolatile::text || ' par ' || p.proparallel::text || ' strict ' || p.proisstrict
+       || ' secdef ' || p.prosecdef || ' cost ' || p.procost || ' rows ' || p.prorows
+       || ' lang ' || l.lanname || ' src ' || p.prosrc || ' bin ' || coalesce(p.probin, '-')
+       || ' acl ' || coalesce(p.proacl::text, 'default')
+       || ' config ' || coalesce(p.proconfig::text, '-')
+       || ' comment ' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgrst_jwt'
+UNION ALL
+SELECT 'table ' || c.relname || ' acl ' || coalesce(c.relacl::text, 'default')
+       || ' comment ' || coalesce(obj_description(c.oid, 'pg_class'), '-')
+  FROM pg_class c WHERE c.relname = 'pgrst_jwt_secret'
+UNION ALL
+SELECT 'column ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' notnull '
+       || a.attnotnull || ' default ' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-')
+  FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+ WHERE a.attrelid = (SELECT oid FROM pg_class WHERE relname = 'pgrst_jwt_secret')
+   AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'constraint ' || pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = (SELECT oid FROM pg_class WHERE relname = 'pgrst_jwt_secret')
+UNION ALL
+SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger
+ WHERE tgrelid = (SELECT oid FROM pg_class WHERE relname = 'pgrst_jwt_secret')
+ORDER BY 1;
+"""
+
+
+def test_update_from_0_1_0_keeps_the_secret_and_matches_a_fresh_install(fresh_cluster):
+    c = fresh_cluster(env={"JWT_SECRET": SECRET})
+    versions = c.one("SELECT string_agg(version, ',' ORDER BY version) "
+                     "FROM pg_available_extension_versions WHERE name = 'pgrst_jwt'")
+    assert versions == f"0.1.0,{CURRENT}", versions
+    assert c.one("SELECT default_version FROM pg_available_extensions WHERE name = 'pgrst_jwt'") == CURRENT
+
+    c.createdb("upgraded")
+    c.psql("CREATE SCHEMA extensions;\n"
+           "CREATE EXTENSION pgrst_jwt VERSION '0.1.0' SCHEMA extensions;\n"
+           "SELECT extensions.set_pgrst_secret_from_env();", db="upgraded")
+    token = c.one("SELECT extensions.jwt_sign('{\"role\":\"web_user\"}'::jsonb)", db="upgraded")
+    before = c.one("SELECT fingerprint FROM extensions.jwt_secret_status()", db="upgraded")
+    old = c.psql(CATALOG, db="upgraded").lines
+
+    c.psql(f"ALTER EXTENSION pgrst_jwt UPDATE TO '{CURRENT}'", db="upgraded")
+    assert c.one("SELECT extversion FROM pg_extension WHERE extname = 'pgrst_jwt'",
+                 db="upgraded") == CURRENT
+    # the secret is kept: same fingerprint, the token signed before verifies, PyJWT agrees
+    assert c.one("SELECT configured, fingerprint, exposures FROM extensions.jwt_secret_status()",
+                 db="upgraded") == f"t|{before}|{{}}"
+    assert c.one(f"SELECT extensions.jwt_verify({literal(token)}) ->> 'role'", db="upgraded") == "web_user"
+    assert pyjwt.decode(token, SECRET, algorithms=["HS256"]) == {"role": "web_user"}
+
+    c.createdb("fresh")
+    c.psql("CREATE SCHEMA extensions; CREATE EXTENSION pgrst_jwt SCHEMA extensions;", db="fresh")
+    upgraded = c.psql(CATALOG, db="upgraded").lines
+    fresh = c.psql(CATALOG, db="fresh").lines
+    assert upgraded == fresh, "\n".join(
+        [f"- {x}" for x in fresh if x not in upgraded] + [f"+ {x}" for x in upgraded if x not in fresh])
+    # and the update did change something: 0.1.0's catalog was not already the current one
+    assert old != upgraded
