@@ -63,11 +63,17 @@ def signup_and_login(api, email, password=PASSWORD):
 
 
 def assert_401(r, code=None):
+    """401 with a Bearer challenge: from PostgREST itself (PGRST301, no SQL ran), from a
+    RAISE SQLSTATE 'PGRST' (rolled back), or, for reuse, from response.status (committed)."""
     assert r.status == 401, r
     (www,) = r.header("WWW-Authenticate")
     assert www.startswith("Bearer"), www
     if code:
         assert r.body["code"] == code, r
+    if r.body["code"] == "PGRST301" or r.body["code"] == "refresh_token_reused":
+        assert r.error is None, r
+    else:
+        assert r.error.sqlstate == "PGRST", r
 
 
 def sql_one(c, sql):
@@ -167,6 +173,10 @@ def test_browser_flow_login_todos_refresh_logout(example):
     assert cleared["access_token"].value == "" and cleared["access_token"].attrs["max-age"] == "0"
     assert cleared["refresh_token"].attrs["path"] == "/rpc/refresh"
     assert b.jar == {}
+    # logout without a token (the access cookie had expired): nothing to revoke, cookies cleared
+    r = b.rpc("logout")
+    assert r.status == 200 and r.body == {"revoked": False} and r.role == "anon", r
+    assert len(r.cookies()) == 2
     assert sql_one(c, f"SELECT revoked_reason FROM private.sessions WHERE id = '{claims['sid']}'") == "logout"
     # GET after logout: without cookies anonymous, which may not read todos
     r = b.get_todos()
@@ -326,11 +336,15 @@ def test_caddyfile_validates(tmp_path):
 
 
 def test_caddy_turns_the_access_cookie_into_the_authorization_header(tmp_path):
+    token = forge({"role": "web_user", "sub": "~?_-", "exp": int(time.time()) + 600})
     seen = run_caddy_with_upstream(os.path.join(EXAMPLE, "Caddyfile"), str(tmp_path), [
-        {"Cookie": "theme=dark; access_token=abc.def.ghi; lang=en"},
-        {"Cookie": "access_token=abc.def.ghi", "Authorization": "Bearer own.token.here"},
+        {"Cookie": f"theme=dark; access_token={token}; lang=en"},
+        {"Cookie": f"access_token={token}", "Authorization": "Bearer own.token.here"},
         {},
         {"Cookie": "xaccess_token=zzz; refresh_token=rrr"},
+        {"Cookie": f"access_token={token}"},
     ])
     assert [s.get("authorization") for s in seen] == [
-        ["Bearer abc.def.ghi"], ["Bearer own.token.here"], None, None]
+        [f"Bearer {token}"], ["Bearer own.token.here"], None, None, [f"Bearer {token}"]]
+    # what arrives is the token PostgREST verifies
+    assert pyjwt.decode(seen[0]["authorization"][0][7:], SECRET, algorithms=["HS256"])["role"] == "web_user"
