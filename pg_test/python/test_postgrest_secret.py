@@ -531,7 +531,9 @@ def test_configured_secret_functions_in_parallel_workers(migrated):
     """PARALLEL SAFE holds: a worker reads the protected table (read-only) on its own."""
     token = anon(migrated, "SELECT api.login('a@example.com', 'pw')").out
     out = migrated.psql(f"""
-SET force_parallel_mode = on;
+-- force_parallel_mode, named debug_parallel_query from PostgreSQL 16 on
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', false) IS NULL;
 SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
 SET search_path = extensions;
 SELECT jwt_verify({literal(token)}) ->> 'role';
@@ -540,4 +542,4 @@ SELECT configured, readable_by_public FROM jwt_secret_status();
 SELECT jwt_public_jwks();
 SELECT count(*) FROM (SELECT jwt_verify({literal(token)}) FROM generate_series(1, 1000)) s;
 """).lines
-    assert out == ["web_user", "t", "t|f", '{"keys": []}', "1000"]
+    assert out == ["f", "web_user", "t", "t|f", '{"keys": []}', "1000"]

@@ -13,11 +13,11 @@ FROM (VALUES
   ('HS384', 'eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInJvbGUiOiJ3ZWJfdXNlciIsImFkbWluIjp0cnVlfQ.sudz5vbJBAkJWAACJ-uhO05coD8d0PK7EafPbBZiy78nV51bhCK51jwWA6Dop_nT'),
   ('HS512', 'eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInJvbGUiOiJ3ZWJfdXNlciIsImFkbWluIjp0cnVlfQ.dg1r9XJ1-AMvatOfDs8D_OqKZu78_JAyH8hoHmIlVfAId82jJht6vk9m4UaIw3FdO_M5ykW3-mjOG6YetKcAfQ')
 ) v(alg, pyjwt);
--- the same token again from pgcrypto's HMAC (an independent signer)
+-- the same token again from t.hmac (an independent signer)
 SELECT jwt_sign('{"role": "todo_user"}'::jsonb, :secret)
-     = t.forge('{"role":"todo_user"}', :secret) AS same_as_pgcrypto,
+     = t.forge('{"role":"todo_user"}', :secret) AS same_as_forged,
        jwt_sign('{"role": "todo_user"}'::jsonb, :secret, 'HS512')
-     = t.forge('{"alg":"HS512","typ":"JWT"}', '{"role":"todo_user"}', :secret, 'sha512') AS hs512_same_as_pgcrypto;
+     = t.forge('{"alg":"HS512","typ":"JWT"}', '{"role":"todo_user"}', :secret, 'sha512') AS hs512_same_as_forged;
 -- the default algorithm is HS256; algorithm names are case-insensitive; NULL: the key's own (HS256)
 SELECT jwt_sign('{"a":1}'::jsonb, :secret) = jwt_sign('{"a":1}'::jsonb, :secret, 'HS256') AS default_hs256,
        jwt_sign('{"a":1}'::jsonb, :secret, 'hs384') = jwt_sign('{"a":1}'::jsonb, :secret, 'HS384') AS lower_case,
