@@ -80,9 +80,13 @@ impl RolePath {
         };
         check_bounds(key).map_err(|why| bad(&why))?;
         if key.starts_with('$') {
-            return JsonPath::parse(key)
+            // serde_json_path 0.7 can panic on some malformed paths ("entered unreachable
+            // code", found by fuzzing): a panic is a refusal like any parse error
+            return std::panic::catch_unwind(|| JsonPath::parse(key))
+                .ok()
+                .and_then(|r| r.ok())
                 .map(RolePath::Rfc9535)
-                .map_err(|_| bad("not a valid RFC 9535 JSONPath"));
+                .ok_or_else(|| bad("not a valid RFC 9535 JSONPath"));
         }
         parse_legacy(key)
             .map(RolePath::Legacy)
@@ -92,7 +96,11 @@ impl RolePath {
     /// The role for these claims, or None.
     pub fn role(&self, claims: &Value) -> Option<String> {
         let found = match self {
-            RolePath::Rfc9535(p) => p.query(claims).first().cloned(),
+            RolePath::Rfc9535(p) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                p.query(claims).first().cloned()
+            }))
+            .ok()
+            .flatten(),
             RolePath::Legacy(steps) => walk(claims, steps).cloned(),
         }?;
         Some(match found {
@@ -282,5 +290,7 @@ mod tests {
         assert!(t.elapsed() < std::time::Duration::from_millis(200));
         assert!(RolePath::parse("$.realm_access.roles[?(@ == 'admin')]").is_ok());
         assert!(RolePath::parse("$..role").is_ok());
+        // serde_json_path panics on this one (fuzzing found it): refused, not a panic
+        assert!(RolePath::parse("$[?$['[..$?\\\\\\u").is_err());
     }
 }
