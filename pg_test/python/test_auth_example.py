@@ -14,7 +14,8 @@ import time
 import jwt as pyjwt
 import pytest
 
-from auth_example_support import (EXAMPLE, UUID, Browser, PostgREST, migration_files)
+from auth_example_support import (EXAMPLE, NO_PGCRYPTO, UUID, Browser, PostgREST,
+                                  migration_files, pgcrypto_available)
 from caddy_support import caddy_validate, run_caddy_with_upstream
 from cluster import Cluster, literal
 
@@ -28,6 +29,9 @@ CONF = {"log_statement": "all", "track_functions": "all"}
 def example():
     c = Cluster(env={"JWT_SECRET": SECRET}, conf=CONF)
     c.start()
+    if not pgcrypto_available(c):
+        c.cleanup()
+        pytest.skip(NO_PGCRYPTO)
     c.createdb("app")
     files = migration_files()
     assert [os.path.basename(f)[:3] for f in files] == ["00-", "01-", "02-", "03-", "04-"]
@@ -81,6 +85,25 @@ def sql_one(c, sql):
 
 
 # ------------------------------------------------------------------ the migrations
+
+def test_first_migration_needs_pgcrypto(fresh_cluster):
+    """Where pgcrypto exists, 00-init_postgrest.sql installs it beside pgrst_jwt; where it
+    does not, the migration stops at once with PostgreSQL's clear error and, run with -1,
+    leaves nothing behind."""
+    c = fresh_cluster(env={"JWT_SECRET": SECRET})
+    r = c.psql(file=migration_files()[0], single_transaction=True, check=False, verbose_errors=True)
+    if pgcrypto_available(c):
+        assert r.returncode == 0, r.stderr
+        assert c.one("SELECT string_agg(extname || ':' || extnamespace::regnamespace, ',' "
+                     "ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'") == \
+            "pgcrypto:extensions,pgrst_jwt:extensions"
+    else:
+        e = r.error()
+        assert r.returncode != 0 and e is not None, r.stderr
+        assert 'extension "pgcrypto" is not available' in e.message, e
+        assert c.one("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'") == "0"
+        assert c.one("SELECT count(*) FROM pg_namespace WHERE nspname = 'extensions'") == "0"
+
 
 def test_migrations_leave_no_superuser_owned_or_unsafe_function(example):
     c, _ = example

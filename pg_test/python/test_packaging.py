@@ -16,7 +16,7 @@ import tarfile
 import pytest
 import yaml
 
-from auth_example_support import PostgREST, migration_files
+from auth_example_support import NO_PGCRYPTO, PostgREST, migration_files, pgcrypto_available
 from cluster import Cluster
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -117,6 +117,9 @@ def test_migrations_run_as_the_image_entrypoint_runs_them(tmp_path):
     c = Cluster(env={"JWT_SECRET": "compose-like-secret-0123456789-abcdefghij"},
                 conf={"shared_preload_libraries": "pgrst_jwt"})
     c.start()
+    if not pgcrypto_available(c):
+        c.cleanup()
+        pytest.skip(NO_PGCRYPTO)
     try:
         os.environ["AUTHENTICATOR_PASSWORD"] = "compose-like-password"
         try:
