@@ -13,6 +13,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import re
+import textwrap
 import time
 
 import pytest
@@ -194,3 +197,89 @@ def test_companion_extension_lives_beside_pgrst_jwt(db):
     db.psql("DROP EXTENSION pgrst_jwt_pgjwt")
     assert one(db, "SELECT to_regprocedure('extensions.sign(json,text,text)') IS NULL") == "t"
     db.psql(SETUP)
+
+
+# ---- the README's migration guide, run against a stand-in for pgjwt 0.2: an extension
+# named pgjwt with pgjwt's sign()/verify() signatures and token format, written here (its
+# HMAC from sha256()/sha512(), so that no pgcrypto is needed)
+STANDIN_CONTROL = "comment = 'test stand-in for pgjwt 0.2'\ndefault_version = '0.2.0'\nrelocatable = false\n"
+STANDIN_SQL = r"""
+CREATE FUNCTION @extschema@.hmac_standin(msg bytea, key bytea, hash text) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT AS $f$
+DECLARE block int := CASE hash WHEN 'sha256' THEN 64 ELSE 128 END; k bytea := key; i bytea; o bytea;
+BEGIN
+  IF length(k) > block THEN k := CASE hash WHEN 'sha256' THEN sha256(k) WHEN 'sha384' THEN sha384(k) ELSE sha512(k) END; END IF;
+  k := k || decode(repeat('00', block - length(k)), 'hex'); i := k; o := k;
+  FOR n IN 0 .. block - 1 LOOP
+    i := set_byte(i, n, get_byte(k, n) # 54); o := set_byte(o, n, get_byte(k, n) # 92);
+  END LOOP;
+  i := i || msg;
+  i := CASE hash WHEN 'sha256' THEN sha256(i) WHEN 'sha384' THEN sha384(i) ELSE sha512(i) END;
+  o := o || i;
+  RETURN CASE hash WHEN 'sha256' THEN sha256(o) WHEN 'sha384' THEN sha384(o) ELSE sha512(o) END;
+END $f$;
+CREATE FUNCTION @extschema@.url_encode(data bytea) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $f$ SELECT translate(encode(data, 'base64'), E'+/=\n', '-_') $f$;
+CREATE FUNCTION @extschema@.algorithm_sign(signables text, secret text, algorithm text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT @extschema@.url_encode(@extschema@.hmac_standin(convert_to(signables, 'utf8'),
+         convert_to(secret, 'utf8'), CASE algorithm WHEN 'HS256' THEN 'sha256'
+         WHEN 'HS384' THEN 'sha384' WHEN 'HS512' THEN 'sha512' END)) $f$;
+CREATE FUNCTION @extschema@.sign(payload json, secret text, algorithm text DEFAULT 'HS256')
+RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT s || '.' || @extschema@.algorithm_sign(s, secret, algorithm) FROM (SELECT
+    @extschema@.url_encode(convert_to('{"alg":"' || algorithm || '","typ":"JWT"}', 'utf8'))
+    || '.' || @extschema@.url_encode(convert_to(payload::text, 'utf8')) AS s) x $f$;
+CREATE FUNCTION @extschema@.verify(token text, secret text, algorithm text DEFAULT 'HS256')
+RETURNS TABLE(header json, payload json, valid boolean) LANGUAGE sql IMMUTABLE AS $f$
+  SELECT NULL::json, NULL::json,
+         split_part(token, '.', 3) = @extschema@.algorithm_sign(split_part(token, '.', 1)
+           || '.' || split_part(token, '.', 2), secret, algorithm) $f$;
+"""
+GUIDE = re.compile(r"^## Migrating from pgjwt\n(.*?)^## ", re.M | re.S)
+BLOCK = re.compile(r"^ *```plpgsql\n(.*?)^ *```", re.M | re.S)
+
+
+def test_the_readme_migration_guide_moves_pgjwt_users_over(cluster, tmp_path):
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")) as f:
+        guide = GUIDE.search(f.read()).group(1)
+    find, swap, check = [textwrap.dedent(b) for b in BLOCK.findall(guide)]
+    ext = os.path.join(pg_sharedir(cluster), "extension")
+    files = {os.path.join(ext, "pgjwt.control"): STANDIN_CONTROL,
+             os.path.join(ext, "pgjwt--0.2.0.sql"): STANDIN_SQL}
+    assert not any(os.path.exists(p) for p in files), "a real pgjwt is installed here"
+    try:
+        for path, text in files.items():
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o644)
+        cluster.createdb("guide")
+        run = lambda sql: cluster.psql(sql, db="guide")  # noqa: E731
+        run("""CREATE SCHEMA extensions; CREATE EXTENSION pgjwt SCHEMA extensions;
+CREATE FUNCTION public.login_token(who text) RETURNS text LANGUAGE plpgsql
+SET search_path = extensions, public AS $$
+BEGIN RETURN sign(json_build_object('role', 'web_user', 'sub', who), 'reallyreallyreallyreallyverysafe'); END $$;""")
+        before = run("SELECT public.login_token('ada')").out
+        assert before == pgjwt_sign('{"role" : "web_user", "sub" : "ada"}', "reallyreallyreallyreallyverysafe")
+        # step 1 finds the function that calls sign()
+        assert "login_token(text)" in run(find).out
+        # step 3 swaps the extensions in one transaction
+        run(swap)
+        assert run("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension "
+                   "WHERE extname LIKE 'pg%jwt%'").out == "pgrst_jwt,pgrst_jwt_pgjwt"
+        # step 4, and the promise: same tokens from the same function, old tokens verify
+        assert run(check).out == "t"
+        assert run("SELECT public.login_token('ada')").out == before
+        assert run(f"SELECT valid FROM extensions.verify({literal(before)}, "
+                   "'reallyreallyreallyreallyverysafe')").out == "t"
+    finally:
+        for path in files:
+            if os.path.exists(path):
+                os.remove(path)
+        cluster.dropdb("guide")
+
+
+def pg_sharedir(cluster) -> str:
+    import subprocess
+    return subprocess.run([os.path.join(cluster.bin, "pg_config"), "--sharedir"],
+                          capture_output=True, text=True, check=True).stdout.strip()
