@@ -76,14 +76,19 @@ demo: setup
 unit:
 	cargo test --lib
 
+# the output (with the test server's log lines pgrx shows) is also searched for a crash
+PGTEST_LOG := $(TARGET_DIR)/pgtest-pg$(PG).log
+CRASH_RE := \b(PANIC|TRAP): |terminated by signal|terminated by exception
 pgtest:
 ifeq ($(IS_ROOT),yes)
-	mkdir -p $(PGRX_PGDATA)
+	mkdir -p $(PGRX_PGDATA) $(TARGET_DIR)
 	chown postgres $(PGRX_PGDATA)
-	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) --runas postgres --pgdata $(PGRX_PGDATA)
+	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) --runas postgres --pgdata $(PGRX_PGDATA) 2>&1 | tee $(PGTEST_LOG)
 else
-	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES)
+	mkdir -p $(TARGET_DIR)
+	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) 2>&1 | tee $(PGTEST_LOG)
 endif
+	@if grep -Eq '$(CRASH_RE)' $(PGTEST_LOG); then echo "a server crashed during the #[pg_test]s"; exit 1; fi
 
 regress:
 	PG_BIN=$(PG_BIN) bash pg_test/run
