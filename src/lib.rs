@@ -5,18 +5,8 @@ use pgrx::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-pub mod alg;
-pub mod claims;
-pub mod compact;
-pub mod error;
-pub mod interrupt;
-pub mod keys;
-pub mod numeric;
-pub mod pgjwt;
-pub mod role;
-pub mod sign;
-pub mod token;
-pub mod verify;
+// the pure core, in a crate of its own (core/)
+use pgrst_jwt_core::{alg, claims, error, interrupt, keys, pgjwt, role, sign, token, verify};
 
 mod configure;
 mod dropin;
@@ -59,6 +49,12 @@ const KEY_CACHE_BYTES: usize = 4 << 20;
 thread_local! {
     static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new(KEY_CACHE_ENTRIES, KEY_CACHE_BYTES));
     static ROLE_PATH: RefCell<Option<(String, Rc<role::RolePath>)>> = const { RefCell::new(None) };
+    static HEADERS: RefCell<token::HeaderCache> = RefCell::new(token::HeaderCache::default());
+}
+
+/// `verify::verify` with this backend's header cache.
+fn verify_token(token: &str, keys: &KeySet, opts: &verify::Options) -> error::Result<String> {
+    HEADERS.with(|h| verify::verify(token, keys, opts, &mut h.borrow_mut()))
 }
 
 fn cached_keys(text: &str, usage: Use) -> Rc<KeySet> {
@@ -171,7 +167,7 @@ fn jwt_verify(
     let (token, secret) = (token?, secret?);
     let opts = options(algorithm, leeway, audience);
     let keys = cached_keys(secret, Use::Verify);
-    Some(ok(to_jsonb(ok(verify::verify(token, &keys, &opts)))))
+    Some(ok(to_jsonb(ok(verify_token(token, &keys, &opts)))))
 }
 
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
@@ -183,7 +179,7 @@ fn jwt_verify_configured(token: &str) -> JsonbDatum {
         ..options(None, None, aud.as_deref())
     };
     let c = configured();
-    ok(to_jsonb(ok(verify::verify(token, &c.keys, &opts))))
+    ok(to_jsonb(ok(verify_token(token, &c.keys, &opts))))
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -217,7 +213,8 @@ fn jwt_check(
         (None, _) => (Err(JwtError::new(Kind::EmptyToken)), None),
         (Some(t), Err(e)) => (Err(e), verify::decode(t, opts.max_bytes).ok()),
         (Some(t), Ok(keys)) => {
-            let (decoded, result) = verify::check(t, &keys, &opts);
+            let (decoded, result) =
+                HEADERS.with(|h| verify::check(t, &keys, &opts, &mut h.borrow_mut()));
             (result, decoded)
         }
     };
@@ -356,14 +353,6 @@ fn pgrst_jwt_secret_changed<'a>(
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(rel.oid()) };
     Ok(None)
 }
-
-// The fuzzing harness (fuzz/harness) replays its seed corpora and every reproducer in
-// fuzz/regressions as unit tests; it names this crate `pgrst_jwt`, as the fuzz crate does.
-#[cfg(test)]
-extern crate self as pgrst_jwt;
-#[cfg(test)]
-#[path = "../fuzz/harness/mod.rs"]
-mod fuzz_harness;
 
 #[cfg(feature = "pg_test")]
 mod pg_tests;

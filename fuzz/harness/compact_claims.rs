@@ -5,8 +5,8 @@
 //! repeated names in json/text input, `\u0000`, time claims that are not numbers or
 //! out of range, non-objects).
 
-use pgrst_jwt::compact::compact_claims;
-use pgrst_jwt::error::Kind;
+use pgrst_jwt_core::compact::compact_claims;
+use pgrst_jwt_core::error::Kind;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,7 +39,7 @@ pub fn run(data: &[u8]) {
                 for name in TIME_CLAIMS {
                     if let Some(v) = want.get_mut(name) {
                         let text = raw[name].get();
-                        let secs = pgrst_jwt::numeric::truncate_seconds(text)
+                        let secs = pgrst_jwt_core::numeric::truncate_seconds(text)
                             .expect("a time claim compact accepted is in range");
                         *v = Value::from(secs);
                     }

@@ -7,7 +7,7 @@
 //! a parsed asymmetric key's public JWK parses back to a key with the same thumbprint,
 //! and a key that can sign makes signatures it verifies.
 
-use pgrst_jwt::keys::{jwk, shape, KeySet, Material, Shape, Use};
+use pgrst_jwt_core::keys::{jwk, shape, KeySet, Material, Shape, Use};
 
 const WINDOW: usize = 24;
 

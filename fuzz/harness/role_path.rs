@@ -4,7 +4,7 @@
 //! overflow, and quick (libFuzzer's timeout catches a slow path); a path over the
 //! bounds is refused; a found role is a string.
 
-use pgrst_jwt::role::{RolePath, MAX_PATH_BYTES};
+use pgrst_jwt_core::role::{RolePath, MAX_PATH_BYTES};
 
 pub fn run(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -20,7 +20,7 @@ pub fn run(data: &[u8]) {
         }
         Err(e) => assert_eq!(
             e.kind,
-            pgrst_jwt::error::Kind::InvalidArgument("pgrst.jwt_role_claim_key")
+            pgrst_jwt_core::error::Kind::InvalidArgument("pgrst.jwt_role_claim_key")
         ),
     }
 }

@@ -21,8 +21,7 @@ from cluster import Cluster, literal
 
 LIMIT = 1.0
 SECRET = "cancellation-tests-secret-0123456789abcdef"
-KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "keys",
-                    "asym", "testdata")
+KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "core", "testdata")
 
 
 def public_jwk(pem_name: str) -> dict:

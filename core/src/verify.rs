@@ -4,7 +4,7 @@ use crate::alg::{Alg, Family};
 use crate::claims::{self, ClaimRules};
 use crate::error::{JwtError, Kind, Result};
 use crate::keys::{Key, KeySet};
-use crate::token::{self, Header};
+use crate::token::{self, Header, HeaderCache};
 
 /// How a token is verified.
 #[derive(Debug, Clone, Copy)]
@@ -26,9 +26,15 @@ pub struct Decoded {
 }
 
 /// Verify and return the payload's JSON text (the claims), or the reason for refusal.
-pub fn verify(token: &str, keys: &KeySet, opts: &Options) -> Result<String> {
+/// `headers` remembers the last header decoded (the caller keeps it across calls).
+pub fn verify(
+    token: &str,
+    keys: &KeySet,
+    opts: &Options,
+    headers: &mut HeaderCache,
+) -> Result<String> {
     let parts = token::split(token, opts.max_bytes)?;
-    let header = token::header(parts.header)?;
+    let header = headers.header(parts.header)?;
     check_signature(&parts, &header, keys, opts)?;
     let payload = payload(parts.payload)?;
     claims::check(&payload, &opts.rules)?;
@@ -36,8 +42,13 @@ pub fn verify(token: &str, keys: &KeySet, opts: &Options) -> Result<String> {
 }
 
 /// Like `verify`, but also hands back whatever could be decoded of the token.
-pub fn check(token: &str, keys: &KeySet, opts: &Options) -> (Option<Decoded>, Result<()>) {
-    let result = verify(token, keys, opts);
+pub fn check(
+    token: &str,
+    keys: &KeySet,
+    opts: &Options,
+    headers: &mut HeaderCache,
+) -> (Option<Decoded>, Result<()>) {
+    let result = verify(token, keys, opts, headers);
     (decode(token, opts.max_bytes).ok(), result.map(|_| ()))
 }
 
@@ -188,7 +199,9 @@ mod tests {
     }
 
     fn kind(token: &str, ks: &KeySet, postgrest: bool) -> Option<Kind> {
-        verify(token, ks, &opts(postgrest)).err().map(|e| e.kind)
+        verify(token, ks, &opts(postgrest), &mut HeaderCache::default())
+            .err()
+            .map(|e| e.kind)
     }
 
     #[test]
@@ -207,12 +220,14 @@ mod tests {
             },
             ..opts(false)
         };
-        let d = verify(t, &ks, &then).unwrap();
+        let d = verify(t, &ks, &then, &mut HeaderCache::default()).unwrap();
         assert!(d.contains("\"iss\":\"joe\""));
         // one changed signature character: refused
         let bad = t.replace("dBjftJeZ4CVP", "dBjftJeZ4CVQ");
         assert_eq!(
-            verify(&bad, &ks, &then).unwrap_err().kind,
+            verify(&bad, &ks, &then, &mut HeaderCache::default())
+                .unwrap_err()
+                .kind,
             Kind::BadSignature
         );
     }
@@ -222,7 +237,7 @@ mod tests {
         let ks = keys(SECRET);
         for alg in [Alg::HS256, Alg::HS384, Alg::HS512] {
             let t = sign(r#"{"role":"web","n":1}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
-            let d = verify(&t, &ks, &opts(false)).unwrap();
+            let d = verify(&t, &ks, &opts(false), &mut HeaderCache::default()).unwrap();
             assert_eq!(d, r#"{"role":"web","n":1}"#);
             // payload swapped for another one: signature no longer matches
             let mut parts: Vec<&str> = t.split('.').collect();
@@ -253,7 +268,9 @@ mod tests {
             ..opts(false)
         };
         assert_eq!(
-            verify(&t, &ks, &o).unwrap_err().kind,
+            verify(&t, &ks, &o, &mut HeaderCache::default())
+                .unwrap_err()
+                .kind,
             Kind::UnsupportedAlgorithm
         );
         // PostgREST pins a plain secret to HS256
@@ -304,10 +321,10 @@ mod tests {
     fn check_returns_parts_of_refused_tokens() {
         let ks = keys(SECRET);
         let t = sign(r#"{"exp":1}"#, Source::Jsonb, &ks, None).unwrap();
-        let (d, r) = check(&t, &ks, &opts(false));
+        let (d, r) = check(&t, &ks, &opts(false), &mut HeaderCache::default());
         assert_eq!(r.unwrap_err().kind, Kind::Expired);
         assert_eq!(d.unwrap().payload, r#"{"exp":1}"#);
-        let (d, r) = check("x.y", &ks, &opts(false));
+        let (d, r) = check("x.y", &ks, &opts(false), &mut HeaderCache::default());
         assert!(d.is_none());
         assert_eq!(r.unwrap_err().reason(), "malformed");
     }

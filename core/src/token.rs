@@ -6,7 +6,6 @@ use crate::error::{JwtError, Kind, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// A token cut into its three parts; nothing decoded yet.
@@ -86,12 +85,32 @@ pub struct Header {
     pub kid: Option<String>,
 }
 
-/// Largest encoded header kept in the one-entry cache.
+/// Largest encoded header kept in a [`HeaderCache`].
 const MAX_CACHED_HEADER: usize = 512;
 
-thread_local! {
-    /// The last header decoded: the tokens a backend sees mostly share one header.
-    static LAST_HEADER: RefCell<Option<(String, Rc<Header>)>> = const { RefCell::new(None) };
+/// The last header decoded, with its encoded form: the tokens a backend sees mostly
+/// share one header. The SQL layer keeps one per backend and passes it in.
+#[derive(Default)]
+pub struct HeaderCache {
+    last: Option<(String, Rc<Header>)>,
+}
+
+impl HeaderCache {
+    /// Decode and check the header part ([`header`]), from the cache when it is the
+    /// last one decoded.
+    pub fn header(&mut self, part: &str) -> Result<Rc<Header>> {
+        if let Some((p, h)) = &self.last {
+            if p == part {
+                return Ok(h.clone());
+            }
+        }
+        let h = Rc::new(header(part)?);
+        // only ordinary headers are kept: a huge one is parsed and dropped
+        if part.len() <= MAX_CACHED_HEADER {
+            self.last = Some((part.to_string(), h.clone()));
+        }
+        Ok(h)
+    }
 }
 
 #[derive(Deserialize)]
@@ -117,25 +136,7 @@ pub fn header_json(part: &str) -> Result<String> {
 
 /// Decode and check the header: a known algorithm (never `none`), a string `kid`,
 /// and no `crit` extensions (we understand none, RFC 7515 4.1.11).
-pub fn header(part: &str) -> Result<Rc<Header>> {
-    let hit = LAST_HEADER.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(p, _)| p == part)
-            .map(|(_, h)| h.clone())
-    });
-    if let Some(h) = hit {
-        return Ok(h);
-    }
-    let h = Rc::new(parse_header(part)?);
-    // only ordinary headers are kept: a huge one is parsed and dropped
-    if part.len() <= MAX_CACHED_HEADER {
-        LAST_HEADER.with(|c| *c.borrow_mut() = Some((part.to_string(), h.clone())));
-    }
-    Ok(h)
-}
-
-fn parse_header(part: &str) -> Result<Header> {
+pub fn header(part: &str) -> Result<Header> {
     let json = header_json(part)?;
     let raw: RawHeader = serde_json::from_str(&json)
         .map_err(|_| JwtError::with_detail(Kind::Undecodable, "the header is not a JSON object"))?;
@@ -257,12 +258,13 @@ mod tests {
     fn header_cache_follows_the_header() {
         let a = enc(r#"{"alg":"HS256","kid":"a"}"#);
         let b = enc(r#"{"alg":"ES256"}"#);
+        let mut cache = HeaderCache::default();
         for _ in 0..2 {
-            assert_eq!(header(&a).unwrap().kid.as_deref(), Some("a"));
-            let hb = header(&b).unwrap();
+            assert_eq!(cache.header(&a).unwrap().kid.as_deref(), Some("a"));
+            let hb = cache.header(&b).unwrap();
             assert_eq!((hb.alg, hb.kid.as_deref()), (Alg::ES256, None));
             assert_eq!(
-                header(&enc(r#"{"alg":"none"}"#)).unwrap_err().kind,
+                cache.header(&enc(r#"{"alg":"none"}"#)).unwrap_err().kind,
                 Kind::UnsupportedAlgorithm
             );
         }
