@@ -3,7 +3,7 @@
 //! in-database configuration for its login role. The secret never appears in SQL text.
 
 use crate::error::{JwtError, Kind, Result};
-use crate::keys::{jwk, KeySet, Use};
+use crate::keys::{KeySet, Use};
 use crate::store;
 use pgrx::pg_sys;
 use std::ffi::CString;
@@ -19,7 +19,7 @@ pub fn set_from_env(
             "only superusers may read the server's environment",
         ));
     }
-    let name = crate::alg::truncate(env_var, 64);
+    let name = crate::error::truncate(env_var, 64);
     let value = std::env::var(env_var)
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -49,11 +49,11 @@ pub fn set_from_env(
 /// What PostgREST should be given: the secret itself for HMAC; for asymmetric keys only
 /// their public JWK Set (PostgREST only verifies).
 fn postgrest_value(value: &str, keys: &KeySet) -> (String, bool) {
-    let public: Vec<_> = keys.keys.iter().filter_map(jwk::public_jwk).collect();
-    if public.is_empty() {
+    let jwks = keys.public_jwks();
+    if jwks["keys"].as_array().is_none_or(Vec::is_empty) {
         (value.to_string(), true)
     } else {
-        (serde_json::json!({ "keys": public }).to_string(), false)
+        (jwks.to_string(), false)
     }
 }
 
@@ -64,7 +64,10 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
     if unsafe { pg_sys::get_role_oid(crole.as_ptr(), true) } == pg_sys::InvalidOid {
         return Err(JwtError::with_detail(
             Kind::InvalidArgument("postgrest_role"),
-            format!("role \"{}\" does not exist", crate::alg::truncate(role, 64)),
+            format!(
+                "role \"{}\" does not exist",
+                crate::error::truncate(role, 64)
+            ),
         ));
     }
     let (setting, is_secret) = postgrest_value(value, keys);
@@ -79,7 +82,7 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
     if is_secret {
         pgrx::warning!(
             "the JWT secret is now also stored in the settings of role \"{}\"; pg_db_role_setting is readable by every role",
-            crate::alg::truncate(role, 64)
+            crate::error::truncate(role, 64)
         );
     }
     Ok(())

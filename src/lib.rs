@@ -331,8 +331,7 @@ fn jwt_generate_key(
 }
 
 fn public_jwks(keys: &KeySet) -> pgrx::JsonB {
-    let public: Vec<_> = keys.keys.iter().filter_map(keys::jwk::public_jwk).collect();
-    pgrx::JsonB(serde_json::json!({ "keys": public }))
+    pgrx::JsonB(keys.public_jwks())
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "jwt_public_jwks")]

@@ -1,116 +1,177 @@
-//! JWS algorithms (RFC 7518, RFC 8037) and the key family each one needs.
+//! JWS algorithms (RFC 7518, RFC 8037): the one table of the algorithms pgrst_jwt knows,
+//! and the key family each one is bound to.
+//!
+//! Adding an algorithm is a row in the table below (its JOSE name and its family), plus
+//! its parameters in the file of its family in `crypto/` (the hash and padding of an RSA
+//! algorithm, the curve of an ECDSA one).
 
-use crate::error::{JwtError, Kind, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Alg {
-    HS256,
-    HS384,
-    HS512,
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    ES512,
-    EdDSA,
-}
+use crate::error::{truncate, JwtError, Kind, Result};
 
 /// The key type an algorithm is bound to. Binding the family to the key type is what
-/// defeats algorithm confusion (an RSA public key used as an HMAC secret, and so on).
+/// defeats algorithm confusion (an RSA public key used as an HMAC secret, an ES256
+/// signature against a P-384 key, and so on): a key serves exactly the algorithms of its
+/// family ([`Family::serves`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
+    /// HMAC secrets
     Hmac,
+    /// RSA keys (PKCS#1 v1.5 and PSS alike)
     Rsa,
-    /// ECDSA on the named curve: P-256, P-384 or P-521
-    Ec(&'static str),
-    /// Ed25519
+    /// ECDSA keys on one curve; each curve has one algorithm
+    Ec(Curve),
+    /// Ed25519 keys (JWK `kty` "OKP")
     Okp,
 }
 
-impl Alg {
-    pub const ALL: [Alg; 13] = [
-        Alg::HS256,
-        Alg::HS384,
-        Alg::HS512,
-        Alg::RS256,
-        Alg::RS384,
-        Alg::RS512,
-        Alg::PS256,
-        Alg::PS384,
-        Alg::PS512,
-        Alg::ES256,
-        Alg::ES384,
-        Alg::ES512,
-        Alg::EdDSA,
-    ];
+/// The curves of ECDSA keys (JWK `crv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    P256,
+    P384,
+    P521,
+}
 
+/// The table: each algorithm (its JOSE name is the variant's name) and its family.
+/// Generates [`Alg`], [`Alg::ALL`] (in table order), [`Alg::name`] and [`Alg::family`].
+macro_rules! algorithms {
+    ($($alg:ident => $family:expr;)*) => {
+        /// A JWS algorithm.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Alg {
+            $($alg,)*
+        }
+
+        impl Alg {
+            /// Every algorithm, in table order.
+            pub const ALL: &'static [Alg] = &[$(Alg::$alg,)*];
+
+            /// The JOSE name (`alg` of a header or a JWK).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Alg::$alg => stringify!($alg),)*
+                }
+            }
+
+            /// The key family the algorithm is bound to.
+            pub fn family(self) -> Family {
+                match self {
+                    $(Alg::$alg => $family,)*
+                }
+            }
+        }
+    };
+}
+
+// The first algorithm of a family is what its keys sign with when none is named.
+algorithms! {
+    HS256 => Family::Hmac;
+    HS384 => Family::Hmac;
+    HS512 => Family::Hmac;
+    RS256 => Family::Rsa;
+    RS384 => Family::Rsa;
+    RS512 => Family::Rsa;
+    PS256 => Family::Rsa;
+    PS384 => Family::Rsa;
+    PS512 => Family::Rsa;
+    ES256 => Family::Ec(Curve::P256);
+    ES384 => Family::Ec(Curve::P384);
+    ES512 => Family::Ec(Curve::P521);
+    EdDSA => Family::Okp;
+}
+
+impl Alg {
     /// The algorithm a token header names; exact, case-sensitive (RFC 7515 4.1.1).
     pub fn from_header(name: &str) -> Option<Alg> {
-        Alg::ALL.into_iter().find(|a| a.name() == name)
+        Alg::ALL.iter().copied().find(|a| a.name() == name)
     }
 
     /// The algorithm a caller names in SQL: case-insensitive, `'none'` refused.
     pub fn from_arg(name: &str) -> Result<Alg> {
         Alg::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
             .ok_or_else(|| {
+                let known: Vec<&str> = Alg::ALL.iter().map(|a| a.name()).collect();
                 JwtError::with_detail(
                     Kind::UnknownAlgorithm,
                     format!(
-                        "\"{}\" is not one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA",
-                        truncate(name, 40)
+                        "\"{}\" is not one of {}",
+                        truncate(name, 40),
+                        known.join(", ")
                     ),
                 )
             })
     }
+}
 
-    pub fn name(self) -> &'static str {
+impl Family {
+    /// Whether a key of this family may be used with `alg`: the key-fit check (a JWK's
+    /// `alg` narrows it to one algorithm, see `Key::fits`).
+    pub fn serves(self, alg: Alg) -> bool {
+        alg.family() == self
+    }
+
+    /// What a key of this family signs with when no algorithm is named: the family's
+    /// first algorithm in the table (HS256, RS256, the curve's ES algorithm, EdDSA).
+    pub fn default_alg(self) -> Alg {
+        let first = Alg::ALL.iter().copied().find(|a| a.family() == self);
+        // every family has a row in the table (tested); HS256 is never reached
+        first.unwrap_or(Alg::HS256)
+    }
+
+    /// The JWK `kty`.
+    pub fn kty(self) -> &'static str {
         match self {
-            Alg::HS256 => "HS256",
-            Alg::HS384 => "HS384",
-            Alg::HS512 => "HS512",
-            Alg::RS256 => "RS256",
-            Alg::RS384 => "RS384",
-            Alg::RS512 => "RS512",
-            Alg::PS256 => "PS256",
-            Alg::PS384 => "PS384",
-            Alg::PS512 => "PS512",
-            Alg::ES256 => "ES256",
-            Alg::ES384 => "ES384",
-            Alg::ES512 => "ES512",
-            Alg::EdDSA => "EdDSA",
+            Family::Hmac => "oct",
+            Family::Rsa => "RSA",
+            Family::Ec(_) => "EC",
+            Family::Okp => "OKP",
         }
     }
 
-    pub fn family(self) -> Family {
+    /// For error details: "an HMAC secret", "an RSA public key", "an EC P-256 private
+    /// key", "an Ed25519 private key".
+    pub fn describe(self, private: bool) -> String {
+        let part = if private { "private" } else { "public" };
         match self {
-            Alg::HS256 | Alg::HS384 | Alg::HS512 => Family::Hmac,
-            Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => {
-                Family::Rsa
-            }
-            Alg::ES256 => Family::Ec("P-256"),
-            Alg::ES384 => Family::Ec("P-384"),
-            Alg::ES512 => Family::Ec("P-521"),
-            Alg::EdDSA => Family::Okp,
+            Family::Hmac => "an HMAC secret".to_string(),
+            Family::Rsa => format!("an RSA {part} key"),
+            Family::Ec(c) => format!("an EC {} {part} key", c.name()),
+            Family::Okp => format!("an Ed25519 {part} key"),
         }
     }
 }
 
-/// Cut user-supplied text for a DETAIL line (on a char boundary).
-pub fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
+impl Curve {
+    /// The JWK `crv` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::P521 => "P-521",
+        }
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
+
+    pub fn from_name(name: &str) -> Option<Curve> {
+        [Curve::P256, Curve::P384, Curve::P521]
+            .into_iter()
+            .find(|c| c.name() == name)
     }
-    &s[..end]
+
+    /// Bytes of one coordinate (and of the private scalar).
+    pub fn size(self) -> usize {
+        match self {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
+            Curve::P521 => 66,
+        }
+    }
+
+    /// The one algorithm of keys on this curve.
+    pub fn alg(self) -> Alg {
+        Family::Ec(self).default_alg()
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +189,31 @@ mod tests {
             Alg::from_arg("none").unwrap_err().kind,
             Kind::UnknownAlgorithm
         );
-        assert_eq!(Alg::ES512.family(), Family::Ec("P-521"));
+        assert_eq!(Alg::ES512.family(), Family::Ec(Curve::P521));
+    }
+
+    #[test]
+    fn the_table_gives_names_families_and_defaults() {
+        assert_eq!(Alg::ALL.len(), 13);
+        assert_eq!(
+            Alg::from_arg("x").unwrap_err().detail.unwrap(),
+            "\"x\" is not one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"
+        );
+        let defaults = [
+            (Family::Hmac, Alg::HS256),
+            (Family::Rsa, Alg::RS256),
+            (Family::Ec(Curve::P256), Alg::ES256),
+            (Family::Ec(Curve::P384), Alg::ES384),
+            (Family::Ec(Curve::P521), Alg::ES512),
+            (Family::Okp, Alg::EdDSA),
+        ];
+        for (family, alg) in defaults {
+            assert_eq!(family.default_alg(), alg);
+            assert!(family.serves(alg));
+        }
+        assert!(!Family::Ec(Curve::P256).serves(Alg::ES384));
+        assert!(!Family::Rsa.serves(Alg::HS256) && Family::Rsa.serves(Alg::PS512));
+        assert_eq!(Curve::from_name("P-384"), Some(Curve::P384));
+        assert_eq!(Curve::from_name("p-384"), None);
     }
 }

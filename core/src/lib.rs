@@ -9,6 +9,7 @@
 pub mod alg;
 pub mod claims;
 pub mod compact;
+pub mod crypto;
 pub mod error;
 pub mod interrupt;
 pub mod keys;

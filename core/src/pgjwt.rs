@@ -9,8 +9,9 @@
 //! `nbf`/`exp` rule) is decided by the SQL layer with PostgreSQL's own functions.
 
 use crate::alg::Alg;
+use crate::crypto::hmac::HmacKey;
+use crate::crypto::Signer;
 use crate::error::{JwtError, Kind, Result};
-use crate::keys::HmacKey;
 use crate::token::b64_encode_into;
 
 /// pgjwt's algorithm names: exact, HMAC only.
@@ -34,7 +35,7 @@ pub fn sign(payload: &str, secret: &str, algorithm_name: &str) -> Result<String>
     b64_encode_into(header.as_bytes(), &mut token);
     token.push('.');
     b64_encode_into(payload.as_bytes(), &mut token);
-    let sig = HmacKey::new(secret.as_bytes()).sign(alg, token.as_bytes());
+    let sig = HmacKey::new(secret.as_bytes()).sign(alg, token.as_bytes())?;
     token.push('.');
     b64_encode_into(&sig, &mut token);
     Ok(token)
@@ -66,7 +67,7 @@ pub fn signature_ok(parts: &Parts, secret: &str, algorithm_name: &str) -> Result
     let input = format!("{}.{}", parts.header, payload);
     let mut expected = String::new();
     b64_encode_into(
-        &HmacKey::new(secret.as_bytes()).sign(alg, input.as_bytes()),
+        &HmacKey::new(secret.as_bytes()).sign(alg, input.as_bytes())?,
         &mut expected,
     );
     // the text must be equal, as pgjwt's `=` requires (a non-canonical base64url of

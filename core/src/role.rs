@@ -75,7 +75,7 @@ impl RolePath {
         let bad = |why: &str| {
             JwtError::with_detail(
                 Kind::InvalidArgument("pgrst.jwt_role_claim_key"),
-                format!("{why}: {}", crate::alg::truncate(key, 80)),
+                format!("{why}: {}", crate::error::truncate(key, 80)),
             )
         };
         check_bounds(key).map_err(|why| bad(&why))?;

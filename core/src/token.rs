@@ -1,7 +1,8 @@
 //! The JWS compact serialization (RFC 7515 section 7.1): splitting a token, strict
 //! base64url, and the protected header.
 
-use crate::alg::{truncate, Alg};
+use crate::alg::Alg;
+use crate::error::truncate;
 use crate::error::{JwtError, Kind, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

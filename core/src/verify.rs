@@ -155,9 +155,9 @@ fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>, postgrest: bool) ->
         })
     });
     let detail = if let Some(kid) = kid_unmatched {
-        format!("no key has \"kid\" \"{}\"", crate::alg::truncate(kid, 64))
+        format!("no key has \"kid\" \"{}\"", crate::error::truncate(kid, 64))
     } else if keys.keys.len() == 1 {
-        if alg.family() == Family::Hmac && !keys.keys[0].family_fits(alg) {
+        if alg.family() == Family::Hmac && !keys.keys[0].family().serves(alg) {
             "an HMAC algorithm cannot be verified with an asymmetric key".to_string()
         } else {
             format!(

@@ -28,7 +28,7 @@ pub fn verification_sets() -> &'static [KeySet] {
         let mut public = Vec::new();
         for (kid, pem) in [("rsa", RSA_PUB), ("p256", P256_PUB), ("ed", ED25519_PUB)] {
             let ks = parse(pem);
-            let mut jwk = pgrst_jwt_core::keys::jwk::public_jwk(&ks.keys[0]).unwrap();
+            let mut jwk = ks.keys[0].public_jwk().unwrap();
             jwk.insert("kid".into(), kid.into());
             public.push(serde_json::Value::Object(jwk));
         }

@@ -157,7 +157,7 @@ impl<'a> Parser<'a, '_> {
                         Kind::DuplicateClaim,
                         format!(
                             "\"{}\" appears more than once",
-                            crate::alg::truncate(name, 64)
+                            crate::error::truncate(name, 64)
                         ),
                     ));
                 }

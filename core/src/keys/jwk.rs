@@ -8,13 +8,15 @@ mod tests;
 mod thumbprint;
 
 pub use generate::generate;
-pub use thumbprint::thumbprint;
 
-use super::asym::{ec, okp, rsa, AsymKey, Curve};
 use super::describe::{self, name_or_length};
-use super::hmac_key::HmacKey;
-use super::set::{Key, Material};
-use crate::alg::{Alg, Family};
+use super::set::Key;
+use crate::alg::{Alg, Curve, Family};
+use crate::crypto::ecdsa::EcKey;
+use crate::crypto::eddsa::EdKey;
+use crate::crypto::hmac::HmacKey;
+use crate::crypto::rsa::RsaKey;
+use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Result};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -41,17 +43,17 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
             )));
         }
     }
-    let material = match kty {
+    let material: Box<dyn KeyMaterial> = match kty {
         "oct" => {
             let k = required(obj, "k", kty)?;
             if k.is_empty() {
                 return Err(JwtError::invalid_key("oct JWK \"k\" is empty"));
             }
-            Material::Hmac(HmacKey::new(&k))
+            Box::new(HmacKey::new(&k))
         }
-        "RSA" => Material::Asym(rsa_key(obj)?),
-        "EC" => Material::Asym(ec_key(obj)?),
-        "OKP" => Material::Asym(okp_key(obj)?),
+        "RSA" => rsa_key(obj)?,
+        "EC" => Box::new(ec_key(obj)?),
+        "OKP" => Box::new(okp_key(obj)?),
         other => {
             return Err(JwtError::invalid_key(format!(
                 "JWK \"kty\" {} is not supported (oct, RSA, EC and OKP are; case matters)",
@@ -59,25 +61,22 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
             )))
         }
     };
-    if let Some(a) = alg {
-        let fits = match &material {
-            Material::Hmac(_) => a.family() == Family::Hmac,
-            Material::Asym(k) => k.fits(a),
+    let family = material.family();
+    if let Some(a) = alg.filter(|a| !family.serves(*a)) {
+        // another curve's algorithm: name the key's curve; another family's: its kty
+        let what = match (a.family(), family) {
+            (Family::Ec(_), Family::Ec(_)) => family.describe(material.can_sign()),
+            _ => format!("kty {kty}"),
         };
-        if !fits {
-            let what = match &material {
-                Material::Asym(k) if matches!(a.family(), Family::Ec(_)) && k.kty() == "EC" => {
-                    k.describe()
-                }
-                _ => format!("kty {kty}"),
-            };
-            return Err(JwtError::invalid_key(format!(
-                "JWK \"alg\" {} does not fit {what}",
-                a.name()
-            )));
-        }
+        return Err(JwtError::invalid_key(format!(
+            "JWK \"alg\" {} does not fit {what}",
+            a.name()
+        )));
     }
-    Ok(Key { kid, alg, material })
+    let mut key = Key::new(material);
+    key.kid = kid;
+    key.alg = alg;
+    Ok(key)
 }
 
 /// Most keys a JWK Set may hold (published sets hold two or three).
@@ -121,24 +120,7 @@ pub fn parse_jwks(obj: &Map<String, Value>) -> Result<Vec<Key>> {
     Ok(out)
 }
 
-/// The public JWK of an asymmetric key, with its `kid` and `alg` (if any) and
-/// `"use":"sig"`; None for HMAC keys, which have no public part.
-pub fn public_jwk(key: &Key) -> Option<Map<String, Value>> {
-    let Material::Asym(k) = &key.material else {
-        return None;
-    };
-    let mut m = k.public_jwk();
-    if let Some(kid) = &key.kid {
-        m.insert("kid".into(), kid.clone().into());
-    }
-    if let Some(alg) = key.alg {
-        m.insert("alg".into(), alg.name().into());
-    }
-    m.insert("use".into(), "sig".into());
-    Some(m)
-}
-
-fn rsa_key(obj: &Map<String, Value>) -> Result<AsymKey> {
+fn rsa_key(obj: &Map<String, Value>) -> Result<Box<dyn KeyMaterial>> {
     let n = required(obj, "n", "RSA")?;
     let e = required(obj, "e", "RSA")?;
     if obj.contains_key("oth") {
@@ -147,7 +129,7 @@ fn rsa_key(obj: &Map<String, Value>) -> Result<AsymKey> {
         ));
     }
     let Some(d) = optional(obj, "d", "RSA")? else {
-        return Ok(rsa::RsaKey::from_public(&n, &e)?.into());
+        return Ok(Box::new(RsaKey::from_public(&n, &e)?));
     };
     let mut crt: Vec<Vec<u8>> = Vec::with_capacity(5);
     for name in ["p", "q", "dp", "dq", "qi"] {
@@ -167,10 +149,10 @@ fn rsa_key(obj: &Map<String, Value>) -> Result<AsymKey> {
         crt[3].as_slice(),
         crt[4].as_slice(),
     ];
-    Ok(rsa::RsaKey::from_components(c)?.into())
+    Ok(Box::new(RsaKey::from_components(c)?))
 }
 
-fn ec_key(obj: &Map<String, Value>) -> Result<AsymKey> {
+fn ec_key(obj: &Map<String, Value>) -> Result<EcKey> {
     let crv = string_member(obj, "crv", "EC")?
         .ok_or_else(|| JwtError::invalid_key("EC JWK lacks \"crv\""))?;
     let curve = Curve::from_name(crv).ok_or_else(|| {
@@ -181,14 +163,13 @@ fn ec_key(obj: &Map<String, Value>) -> Result<AsymKey> {
     })?;
     let x = required(obj, "x", "EC")?;
     let y = required(obj, "y", "EC")?;
-    let key = match optional(obj, "d", "EC")? {
-        Some(d) => ec::EcKey::from_private(curve, &d, &x, &y)?,
-        None => ec::EcKey::from_coordinates(curve, &x, &y)?,
-    };
-    Ok(key.into())
+    match optional(obj, "d", "EC")? {
+        Some(d) => EcKey::from_private(curve, &d, &x, &y),
+        None => EcKey::from_coordinates(curve, &x, &y),
+    }
 }
 
-fn okp_key(obj: &Map<String, Value>) -> Result<AsymKey> {
+fn okp_key(obj: &Map<String, Value>) -> Result<EdKey> {
     let crv = string_member(obj, "crv", "OKP")?
         .ok_or_else(|| JwtError::invalid_key("OKP JWK lacks \"crv\""))?;
     if crv != "Ed25519" {
@@ -198,11 +179,10 @@ fn okp_key(obj: &Map<String, Value>) -> Result<AsymKey> {
         )));
     }
     let x = required(obj, "x", "OKP")?;
-    let key = match optional(obj, "d", "OKP")? {
-        Some(d) => okp::EdKey::from_seed(&d, Some(&x))?,
-        None => okp::EdKey::from_public(&x)?,
-    };
-    Ok(key.into())
+    match optional(obj, "d", "OKP")? {
+        Some(d) => EdKey::from_seed(&d, Some(&x)),
+        None => EdKey::from_public(&x),
+    }
 }
 
 /// A member that must be a string when present.

@@ -1,17 +1,23 @@
 //! Keys: what a secret text means (JWK Set, JWK, PEM, or raw HMAC bytes), parsed once
 //! into ready-to-use key objects, and a small per-backend cache of parsed key sets.
 
-pub mod asym;
 mod cache;
+pub(crate) mod der;
 pub mod describe;
-mod hmac_key;
 pub mod jwk;
+#[cfg(test)]
+mod key_tests;
+mod pem;
+#[cfg(test)]
+mod rfc_tests;
 mod set;
+#[cfg(test)]
+pub(crate) mod testdata;
 
 pub use cache::KeyCache;
-pub use hmac_key::HmacKey;
-pub use set::{Key, KeySet, Material, Use, MIN_SECRET_BYTES};
+pub use set::{Key, KeySet, Use, MIN_SECRET_BYTES};
 
+use crate::crypto::hmac::HmacKey;
 use crate::error::{JwtError, Kind, Result};
 use base64::Engine;
 
@@ -87,11 +93,7 @@ impl KeySet {
                 "the key text is a JSON string: pass the PEM text or the JWK itself",
             )),
             Shape::Pem => Ok(KeySet {
-                keys: vec![Key {
-                    kid: None,
-                    alg: None,
-                    material: Material::Asym(asym::AsymKey::from_pem(unmarked)?),
-                }],
+                keys: vec![Key::new(pem::parse_key(unmarked)?)],
                 plain: false,
             }),
             Shape::Raw => raw_secret(text, usage, base64),
@@ -130,11 +132,7 @@ fn raw_secret(text: &str, usage: Use, base64: bool) -> Result<KeySet> {
         ));
     }
     Ok(KeySet {
-        keys: vec![Key {
-            kid: None,
-            alg: None,
-            material: Material::Hmac(HmacKey::new(&bytes)),
-        }],
+        keys: vec![Key::new(Box::new(HmacKey::new(&bytes)))],
         plain: true,
     })
 }
@@ -163,7 +161,7 @@ pub fn decode_base64_secret(text: &str) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alg::Alg;
+    use crate::alg::{Alg, Family};
 
     #[test]
     fn raw_secrets_follow_postgrest_length_rule() {
@@ -225,7 +223,7 @@ mod tests {
 
     #[test]
     fn key_shaped_text_is_a_key_or_an_error_never_hmac_bytes() {
-        use crate::keys::asym::testdata as td;
+        use crate::keys::testdata as td;
         let pem = td::P256_SPKI;
         let jwk = td::P256_JWK_PUB;
         // valid keys behind a BOM, comment lines, CRLF line ends, leading whitespace
@@ -241,10 +239,7 @@ mod tests {
         ] {
             let ks = KeySet::parse(&text, Use::Verify, false).unwrap();
             assert!(!ks.plain, "{text:?}");
-            assert!(ks
-                .keys
-                .iter()
-                .all(|k| matches!(k.material, Material::Asym(_))));
+            assert!(ks.keys.iter().all(|k| k.family() != Family::Hmac));
         }
         // key-shaped but not a key: refused, never HMAC bytes
         let string = serde_json::Value::from(pem).to_string();

@@ -1,24 +1,17 @@
-//! The key types: one key (HMAC or asymmetric, with the `kid` and `alg` a JWK gives it)
-//! and the set of keys a secret text stands for.
+//! The key types: one key (of any family, with the `kid` and `alg` a JWK gives it) and
+//! the set of keys a secret text stands for.
 
-use super::asym::AsymKey;
-use super::hmac_key::HmacKey;
 use crate::alg::{Alg, Family};
+use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Kind, Result};
+use serde_json::{Map, Value};
 
 /// One key, with the optional `kid` and `alg` a JWK gives it.
 pub struct Key {
     pub kid: Option<String>,
     /// When set (JWK `alg`), the only algorithm this key may be used with.
     pub alg: Option<Alg>,
-    pub material: Material,
-}
-
-// Keys are parsed once and cached: the size difference of the variants does not matter.
-#[allow(clippy::large_enum_variant)]
-pub enum Material {
-    Hmac(HmacKey),
-    Asym(AsymKey),
+    material: Box<dyn KeyMaterial>,
 }
 
 /// How raw (non-JSON, non-PEM) secret bytes are accepted.
@@ -40,23 +33,33 @@ pub struct KeySet {
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Key {
-    pub fn family_fits(&self, alg: Alg) -> bool {
-        match &self.material {
-            Material::Hmac(_) => alg.family() == Family::Hmac,
-            Material::Asym(k) => k.fits(alg),
+    /// A key without `kid` or `alg`.
+    pub fn new(material: Box<dyn KeyMaterial>) -> Key {
+        Key {
+            kid: None,
+            alg: None,
+            material,
         }
     }
 
-    /// The key may be used with `alg`: right family, and the JWK's `alg` (if any) agrees.
+    pub fn family(&self) -> Family {
+        self.material.family()
+    }
+
+    /// The key may be used with `alg`: its family serves `alg`, and the JWK's `alg` (if
+    /// any) is `alg`.
     pub fn fits(&self, alg: Alg) -> bool {
-        self.family_fits(alg) && self.alg.is_none_or(|a| a == alg)
+        self.family().serves(alg) && self.alg.is_none_or(|a| a == alg)
     }
 
     pub fn can_sign(&self) -> bool {
-        match &self.material {
-            Material::Hmac(_) => true,
-            Material::Asym(k) => k.can_sign(),
-        }
+        self.material.can_sign()
+    }
+
+    /// The algorithm the key signs with when none is named: its JWK `alg`, else its
+    /// family's first (HS256, RS256, the curve's ES algorithm, EdDSA).
+    pub fn default_alg(&self) -> Alg {
+        self.alg.unwrap_or_else(|| self.family().default_alg())
     }
 
     pub fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
@@ -66,46 +69,56 @@ impl Key {
                 format!("{} cannot be used with {}", alg.name(), self.describe()),
             ));
         }
-        match &self.material {
-            Material::Hmac(k) => Ok(k.sign(alg, msg)),
-            Material::Asym(k) => k.sign(alg, msg),
+        if !self.can_sign() {
+            return Err(JwtError::with_detail(
+                Kind::KeyCannotSign,
+                format!("{} was given", self.family().describe(false)),
+            ));
         }
+        self.material.sign(alg, msg)
     }
 
-    /// Signature check; the caller has checked `fits(alg)`.
+    /// True when `sig` is a valid signature of `msg` with `alg` and the key fits `alg`.
     pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
-        match &self.material {
-            Material::Hmac(k) => k.verify(alg, msg, sig),
-            Material::Asym(k) => k.verify(alg, msg, sig),
-        }
+        self.fits(alg) && self.material.verify(alg, msg, sig)
     }
 
     /// A short description for error details: never key material.
     pub fn describe(&self) -> String {
-        let kind = match &self.material {
-            Material::Hmac(_) => "an HMAC secret".to_string(),
-            Material::Asym(k) => k.describe(),
-        };
-        match (&self.alg, &self.kid) {
-            (Some(a), _) => format!("{kind} restricted to {}", a.name()),
-            _ => kind,
+        let kind = self.family().describe(self.can_sign());
+        match self.alg {
+            Some(a) => format!("{kind} restricted to {}", a.name()),
+            None => kind,
         }
+    }
+
+    /// The public JWK, with the key's `kid` and `alg` (if any) and `"use":"sig"`; None
+    /// for HMAC keys, which have no public part.
+    pub fn public_jwk(&self) -> Option<Map<String, Value>> {
+        let mut m = self.material.public_jwk()?;
+        if let Some(kid) = &self.kid {
+            m.insert("kid".into(), kid.clone().into());
+        }
+        if let Some(alg) = self.alg {
+            m.insert("alg".into(), alg.name().into());
+        }
+        m.insert("use".into(), "sig".into());
+        Some(m)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn material(&self) -> &dyn KeyMaterial {
+        &*self.material
     }
 }
 
 impl KeySet {
-    /// The first key that can sign with `alg` (or, when `alg` is None, any algorithm
-    /// that fits it), with the algorithm to use.
+    /// The first key that can sign with `alg` (or, when `alg` is None, with the key's
+    /// own algorithm), with the algorithm to use.
     pub fn signing_key(&self, alg: Option<Alg>) -> Result<(&Key, Alg)> {
         let mut saw_public = false;
         for key in &self.keys {
-            let a = match alg.or(key.alg) {
-                Some(a) => a,
-                None => match &key.material {
-                    Material::Hmac(_) => Alg::HS256,
-                    Material::Asym(k) => k.default_alg(),
-                },
-            };
+            let a = alg.unwrap_or_else(|| key.default_alg());
             if !key.fits(a) {
                 continue;
             }
@@ -126,5 +139,17 @@ impl KeySet {
             (None, _) => "no key in the set can sign".to_string(),
         };
         Err(JwtError::with_detail(Kind::AlgorithmKeyMismatch, detail))
+    }
+
+    /// The public JWK Set (`{"keys":[...]}`) of the set's asymmetric keys; HMAC keys are
+    /// left out (an HMAC secret gives an empty set).
+    pub fn public_jwks(&self) -> Value {
+        let public: Vec<Value> = self
+            .keys
+            .iter()
+            .filter_map(Key::public_jwk)
+            .map(Value::Object)
+            .collect();
+        serde_json::json!({ "keys": public })
     }
 }

@@ -1,9 +1,12 @@
 //! New key pairs as private JWKs (`jwt_generate_key`).
 
 use super::thumbprint::thumbprint;
-use crate::alg::truncate;
-use crate::error::{JwtError, Kind, Result};
-use crate::keys::asym::{ec, okp, rsa, AsymKey, Curve};
+use crate::alg::Curve;
+use crate::crypto::ecdsa::EcKey;
+use crate::crypto::eddsa::EdKey;
+use crate::crypto::rsa::RsaKey;
+use crate::crypto::{backend_failed, KeyMaterial};
+use crate::error::{truncate, JwtError, Kind, Result};
 use serde_json::{Map, Value};
 
 /// A new private JWK: `RSA` (2048 bits, e=65537), `EC` (P-256) or `OKP` (Ed25519),
@@ -13,10 +16,10 @@ pub fn generate(kty: &str, kid: Option<&str>) -> Result<Map<String, Value>> {
     // key generation itself cannot be interrupted (an RSA key takes up to a few
     // hundred milliseconds): honour a pending cancel before and after it
     crate::interrupt::check();
-    let key: AsymKey = match kty.trim().to_ascii_uppercase().as_str() {
-        "RSA" => rsa::RsaKey::generate()?.into(),
-        "EC" => ec::EcKey::generate(Curve::P256)?.into(),
-        "OKP" => okp::EdKey::generate()?.into(),
+    let key: Box<dyn KeyMaterial> = match kty.trim().to_ascii_uppercase().as_str() {
+        "RSA" => Box::new(RsaKey::generate()?),
+        "EC" => Box::new(EcKey::generate(Curve::P256)?),
+        "OKP" => Box::new(EdKey::generate()?),
         _ => {
             return Err(JwtError::with_detail(
                 Kind::InvalidArgument("kty"),
@@ -33,13 +36,13 @@ pub fn generate(kty: &str, kid: Option<&str>) -> Result<Map<String, Value>> {
             ))
         }
         Some(k) => k.to_string(),
-        None => thumbprint(&key),
+        None => thumbprint(&*key),
     };
     let mut jwk = key
         .private_jwk()
-        .ok_or_else(|| JwtError::invalid_key("the new key could not be exported"))?;
+        .ok_or_else(|| backend_failed("the new key could not be exported"))?;
     jwk.insert("kid".into(), kid.into());
-    jwk.insert("alg".into(), key.default_alg().name().into());
+    jwk.insert("alg".into(), key.family().default_alg().name().into());
     jwk.insert("use".into(), "sig".into());
     Ok(jwk)
 }

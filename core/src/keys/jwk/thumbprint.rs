@@ -1,15 +1,15 @@
 //! RFC 7638 JWK thumbprints (the default `kid` of generated keys).
 
-use crate::keys::asym::AsymKey;
+use crate::crypto::KeyMaterial;
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// RFC 7638 thumbprint: SHA-256 of the required public members in lexicographic
 /// order, compact, base64url without padding.
-pub fn thumbprint(key: &AsymKey) -> String {
-    let jwk = key.public_jwk();
-    let members: &[&str] = match key.kty() {
+pub fn thumbprint(key: &dyn KeyMaterial) -> String {
+    let jwk = key.public_jwk().unwrap_or_default();
+    let members: &[&str] = match key.family().kty() {
         "RSA" => &["e", "kty", "n"],
         "EC" => &["crv", "kty", "x", "y"],
         _ => &["crv", "kty", "x"],

@@ -12,11 +12,6 @@ pub const CTX0: u8 = 0xa0;
 
 pub const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 pub const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-pub const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-pub const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-pub const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-pub const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
-pub const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 /// A cursor over DER bytes. Every read returns `None` on malformed or short input.
 pub struct Der<'a> {
@@ -222,9 +217,9 @@ mod tests {
     #[test]
     fn oids_print_dotted() {
         assert_eq!(oid_string(OID_RSA), "1.2.840.113549.1.1.1");
-        assert_eq!(oid_string(OID_P521), "1.3.132.0.35");
+        assert_eq!(oid_string(&[0x2b, 0x81, 0x04, 0x00, 0x23]), "1.3.132.0.35");
         assert_eq!(oid_name(&[0x2b, 0x65, 0x6e]), "X25519");
-        assert_eq!(oid_name(OID_ED25519), "OID 1.3.101.112");
+        assert_eq!(oid_name(&[0x2b, 0x65, 0x70]), "OID 1.3.101.112");
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! RSA keys: RS256/384/512 (PKCS#1 v1.5) and PS256/384/512 (PSS, salt = hash length).
-//! The public key is parsed once into one ready verifier per algorithm.
+//! RSA: RS256/384/512 (PKCS#1 v1.5) and PS256/384/512 (PSS, salt = hash length),
+//! RFC 7518 3.3 and 3.5. The public key is parsed once into one ready verifier per
+//! algorithm; keys of 2048 to 8192 bits.
 
-use super::der;
-use super::encoding::b64u;
-use crate::alg::Alg;
+use super::{b64u, backend_failed, not_served, strip_zeros, KeyMaterial, Signer, Verifier};
+use crate::alg::{Alg, Family};
 use crate::error::{JwtError, Result};
+use crate::keys::der;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeyPairComponents, KeySize, PublicKeyComponents};
@@ -14,42 +15,25 @@ use serde_json::{Map, Value};
 pub const MIN_BITS: usize = 2048;
 pub const MAX_BITS: usize = 8192;
 
-const ALGS: [Alg; 6] = [
-    Alg::RS256,
-    Alg::RS384,
-    Alg::RS512,
-    Alg::PS256,
-    Alg::PS384,
-    Alg::PS512,
-];
-
-const PARAMS: [&RsaParameters; 6] = [
-    &signature::RSA_PKCS1_2048_8192_SHA256,
-    &signature::RSA_PKCS1_2048_8192_SHA384,
-    &signature::RSA_PKCS1_2048_8192_SHA512,
-    &signature::RSA_PSS_2048_8192_SHA256,
-    &signature::RSA_PSS_2048_8192_SHA384,
-    &signature::RSA_PSS_2048_8192_SHA512,
-];
-
-const ENCODINGS: [&dyn RsaEncoding; 6] = [
-    &signature::RSA_PKCS1_SHA256,
-    &signature::RSA_PKCS1_SHA384,
-    &signature::RSA_PKCS1_SHA512,
-    &signature::RSA_PSS_SHA256,
-    &signature::RSA_PSS_SHA384,
-    &signature::RSA_PSS_SHA512,
-];
-
-fn index(alg: Alg) -> Option<usize> {
-    ALGS.iter().position(|a| *a == alg)
+/// The verification parameters and the signing encoding of each RSA algorithm.
+fn parameters(alg: Alg) -> Option<(&'static RsaParameters, &'static dyn RsaEncoding)> {
+    use signature::*;
+    Some(match alg {
+        Alg::RS256 => (&RSA_PKCS1_2048_8192_SHA256, &RSA_PKCS1_SHA256),
+        Alg::RS384 => (&RSA_PKCS1_2048_8192_SHA384, &RSA_PKCS1_SHA384),
+        Alg::RS512 => (&RSA_PKCS1_2048_8192_SHA512, &RSA_PKCS1_SHA512),
+        Alg::PS256 => (&RSA_PSS_2048_8192_SHA256, &RSA_PSS_SHA256),
+        Alg::PS384 => (&RSA_PSS_2048_8192_SHA384, &RSA_PSS_SHA384),
+        Alg::PS512 => (&RSA_PSS_2048_8192_SHA512, &RSA_PSS_SHA512),
+        _ => return None,
+    })
 }
 
 pub struct RsaKey {
     n: Vec<u8>,
     e: Vec<u8>,
-    bits: usize,
-    verifiers: Vec<ParsedPublicKey>,
+    /// one parsed public key per RSA algorithm of the table
+    verifiers: Vec<(Alg, ParsedPublicKey)>,
     pair: Option<KeyPair>,
 }
 
@@ -80,7 +64,7 @@ impl RsaKey {
 
     /// A private key from JWK members n, e, d, p, q, dp, dq, qi (big-endian).
     pub fn from_components(c: [&[u8]; 8]) -> Result<RsaKey> {
-        let (n, e) = (der::strip_zeros(c[0]), der::strip_zeros(c[1]));
+        let (n, e) = (strip_zeros(c[0]), strip_zeros(c[1]));
         check_public(n, e)?;
         let parts = KeyPairComponents {
             public_key: PublicKeyComponents { n, e },
@@ -98,7 +82,7 @@ impl RsaKey {
 
     pub fn generate() -> Result<RsaKey> {
         let pair = KeyPair::generate(KeySize::Rsa2048)
-            .map_err(|_| JwtError::invalid_key("RSA key generation failed"))?;
+            .map_err(|_| backend_failed("RSA key generation failed"))?;
         Self::with_pair(pair)
     }
 
@@ -110,78 +94,85 @@ impl RsaKey {
     }
 
     fn build(n: &[u8], e: &[u8], pair: Option<KeyPair>) -> Result<RsaKey> {
-        let (n, e) = (der::strip_zeros(n), der::strip_zeros(e));
-        let bits = check_public(n, e)?;
+        let (n, e) = (strip_zeros(n), strip_zeros(e));
+        check_public(n, e)?;
         let components = PublicKeyComponents { n, e };
-        let verifiers = PARAMS
-            .iter()
-            .map(|p| components.to_parsed_public_key(p))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| rejected("RSA public key", e))?;
+        let mut verifiers = Vec::new();
+        for &alg in Alg::ALL {
+            if let Some((params, _)) = parameters(alg) {
+                let parsed = components
+                    .to_parsed_public_key(params)
+                    .map_err(|e| rejected("RSA public key", e))?;
+                verifiers.push((alg, parsed));
+            }
+        }
         Ok(RsaKey {
             n: n.to_vec(),
             e: e.to_vec(),
-            bits,
             verifiers,
             pair,
         })
     }
+}
 
-    pub fn bits(&self) -> usize {
-        self.bits
-    }
-
-    pub fn can_sign(&self) -> bool {
+impl Signer for RsaKey {
+    fn can_sign(&self) -> bool {
         self.pair.is_some()
     }
 
-    pub fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
-        let (Some(i), Some(pair)) = (index(alg), &self.pair) else {
-            return Err(JwtError::invalid_key("the RSA key cannot sign this"));
+    fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
+        let Some((_, encoding)) = parameters(alg) else {
+            return Err(not_served(Family::Rsa, alg));
+        };
+        let Some(pair) = &self.pair else {
+            return Err(backend_failed("an RSA public key was asked to sign"));
         };
         let mut sig = vec![0u8; pair.public_modulus_len()];
-        pair.sign(ENCODINGS[i], &SystemRandom::new(), msg, &mut sig)
-            .map_err(|_| JwtError::invalid_key("RSA signing failed"))?;
+        pair.sign(encoding, &SystemRandom::new(), msg, &mut sig)
+            .map_err(|_| backend_failed("RSA signing failed"))?;
         Ok(sig)
     }
+}
 
-    pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
-        match index(alg).and_then(|i| self.verifiers.get(i)) {
-            Some(v) => v.verify_sig(msg, sig).is_ok(),
-            None => false,
-        }
+impl Verifier for RsaKey {
+    fn family(&self) -> Family {
+        Family::Rsa
     }
 
-    pub fn public_jwk(&self, m: &mut Map<String, Value>) {
+    fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+        self.verifiers
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .is_some_and(|(_, v)| v.verify_sig(msg, sig).is_ok())
+    }
+}
+
+impl KeyMaterial for RsaKey {
+    fn public_jwk(&self) -> Option<Map<String, Value>> {
+        let mut m = Map::new();
         m.insert("kty".into(), "RSA".into());
         m.insert("n".into(), b64u(&self.n));
         m.insert("e".into(), b64u(&self.e));
+        Some(m)
     }
 
-    /// Adds d, p, q, dp, dq, qi; false when this is a public key.
-    pub fn private_jwk(&self, m: &mut Map<String, Value>) -> bool {
-        let Some(pair) = &self.pair else {
-            return false;
-        };
-        let doc: Option<Pkcs8V1Der> = AsDer::<Pkcs8V1Der>::as_der(pair).ok();
-        let Some(doc) = doc else {
-            return false;
-        };
-        let Some(c) = der::pkcs8(doc.as_ref()).and_then(|(_, inner)| der::rsa_private(inner))
-        else {
-            return false;
-        };
+    /// Adds d, p, q, dp, dq, qi, read back from the key pair's PKCS#8 form.
+    fn private_jwk(&self) -> Option<Map<String, Value>> {
+        let pair = self.pair.as_ref()?;
+        let doc: Pkcs8V1Der = AsDer::<Pkcs8V1Der>::as_der(pair).ok()?;
+        let c = der::pkcs8(doc.as_ref()).and_then(|(_, inner)| der::rsa_private(inner))?;
+        let mut m = self.public_jwk()?;
         for (name, value) in ["d", "p", "q", "dp", "dq", "qi"].iter().zip(&c[2..]) {
             m.insert((*name).into(), b64u(value));
         }
-        true
+        Some(m)
     }
 }
 
 /// Refuses short, huge and malformed public parts; returns the modulus size in bits.
 fn check_public(n: &[u8], e: &[u8]) -> Result<usize> {
-    let n = der::strip_zeros(n);
-    let e = der::strip_zeros(e);
+    let n = strip_zeros(n);
+    let e = strip_zeros(e);
     let bits = match n.first() {
         Some(b) => (n.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
         None => 0,

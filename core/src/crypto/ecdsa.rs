@@ -1,9 +1,9 @@
-//! ECDSA keys on P-256, P-384 and P-521 (ES256, ES384, ES512). JWS signatures are the
-//! fixed-width r||s form (RFC 7518 3.4). The public point is parsed once.
+//! ECDSA: ES256 (P-256), ES384 (P-384), ES512 (P-521), RFC 7518 3.4. JWS signatures
+//! are the fixed-width r||s form; a DER signature is refused. The public point is
+//! checked to be on the key's curve and parsed once.
 
-use super::der;
-use super::encoding::b64u;
-use crate::alg::Alg;
+use super::{b64u, backend_failed, not_served, strip_zeros, KeyMaterial, Signer, Verifier};
+use crate::alg::{Alg, Curve, Family};
 use crate::error::{JwtError, Result};
 use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::rand::SystemRandom;
@@ -13,71 +13,32 @@ use aws_lc_rs::signature::{
 };
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Curve {
-    P256,
-    P384,
-    P521,
+/// id-ecPublicKey (RFC 5480), the algorithm of EC keys in PKCS#8 and SPKI.
+pub const OID: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+
+/// The curve a named-curve OID (RFC 5480) stands for.
+pub fn curve_of_oid(oid: &[u8]) -> Option<Curve> {
+    match oid {
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => Some(Curve::P256),
+        [0x2b, 0x81, 0x04, 0x00, 0x22] => Some(Curve::P384),
+        [0x2b, 0x81, 0x04, 0x00, 0x23] => Some(Curve::P521),
+        _ => None,
+    }
 }
 
-impl Curve {
-    pub fn from_name(name: &str) -> Option<Curve> {
-        match name {
-            "P-256" => Some(Curve::P256),
-            "P-384" => Some(Curve::P384),
-            "P-521" => Some(Curve::P521),
-            _ => None,
-        }
+fn signing(curve: Curve) -> &'static EcdsaSigningAlgorithm {
+    match curve {
+        Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
     }
+}
 
-    pub fn from_oid(oid: &[u8]) -> Option<Curve> {
-        match oid {
-            der::OID_P256 => Some(Curve::P256),
-            der::OID_P384 => Some(Curve::P384),
-            der::OID_P521 => Some(Curve::P521),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Curve::P256 => "P-256",
-            Curve::P384 => "P-384",
-            Curve::P521 => "P-521",
-        }
-    }
-
-    pub fn alg(self) -> Alg {
-        match self {
-            Curve::P256 => Alg::ES256,
-            Curve::P384 => Alg::ES384,
-            Curve::P521 => Alg::ES512,
-        }
-    }
-
-    /// Bytes of one coordinate (and of the private scalar).
-    pub fn size(self) -> usize {
-        match self {
-            Curve::P256 => 32,
-            Curve::P384 => 48,
-            Curve::P521 => 66,
-        }
-    }
-
-    fn signing(self) -> &'static EcdsaSigningAlgorithm {
-        match self {
-            Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-            Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
-        }
-    }
-
-    fn verification(self) -> &'static EcdsaVerificationAlgorithm {
-        match self {
-            Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
-            Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
-            Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
-        }
+fn verification(curve: Curve) -> &'static EcdsaVerificationAlgorithm {
+    match curve {
+        Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+        Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+        Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
     }
 }
 
@@ -105,7 +66,7 @@ impl EcKey {
         let point = uncompressed(curve, x, y)?;
         check_point(curve, &point)?;
         let d = pad(curve, d, "d")?;
-        let pair = EcdsaKeyPair::from_private_key_and_public_key(curve.signing(), &d, &point)
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(signing(curve), &d, &point)
             .map_err(|_| {
                 JwtError::invalid_key(format!(
                     "EC JWK \"d\" is not a {} private key matching \"x\" and \"y\"",
@@ -117,7 +78,7 @@ impl EcKey {
 
     /// PKCS#8 `PrivateKeyInfo` ("PRIVATE KEY").
     pub fn from_pkcs8(curve: Curve, pkcs8: &[u8]) -> Result<EcKey> {
-        let pair = EcdsaKeyPair::from_pkcs8(curve.signing(), pkcs8).map_err(|e| {
+        let pair = EcdsaKeyPair::from_pkcs8(signing(curve), pkcs8).map_err(|e| {
             JwtError::invalid_key(format!(
                 "the PKCS#8 EC {} private key was rejected ({})",
                 curve.name(),
@@ -129,7 +90,7 @@ impl EcKey {
 
     /// SEC1 `ECPrivateKey` ("EC PRIVATE KEY").
     pub fn from_sec1(curve: Curve, sec1: &[u8]) -> Result<EcKey> {
-        let pair = EcdsaKeyPair::from_private_key_der(curve.signing(), sec1).map_err(|e| {
+        let pair = EcdsaKeyPair::from_private_key_der(signing(curve), sec1).map_err(|e| {
             JwtError::invalid_key(format!(
                 "the SEC1 EC {} private key was rejected ({})",
                 curve.name(),
@@ -140,8 +101,8 @@ impl EcKey {
     }
 
     pub fn generate(curve: Curve) -> Result<EcKey> {
-        let pair = EcdsaKeyPair::generate(curve.signing())
-            .map_err(|_| JwtError::invalid_key("EC key generation failed"))?;
+        let pair = EcdsaKeyPair::generate(signing(curve))
+            .map_err(|_| backend_failed("EC key generation failed"))?;
         Self::with_pair(curve, pair)
     }
 
@@ -159,54 +120,57 @@ impl EcKey {
             pair,
         })
     }
+}
 
-    pub fn curve(&self) -> Curve {
-        self.curve
-    }
-
-    pub fn can_sign(&self) -> bool {
+impl Signer for EcKey {
+    fn can_sign(&self) -> bool {
         self.pair.is_some()
     }
 
-    pub fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
-        match &self.pair {
-            Some(pair) if alg == self.curve.alg() => pair
-                .sign(&SystemRandom::new(), msg)
-                .map(|s| s.as_ref().to_vec())
-                .map_err(|_| JwtError::invalid_key("ECDSA signing failed")),
-            _ => Err(JwtError::invalid_key("the EC key cannot sign this")),
+    fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
+        if !self.family().serves(alg) {
+            return Err(not_served(self.family(), alg));
         }
+        let Some(pair) = &self.pair else {
+            return Err(backend_failed("an EC public key was asked to sign"));
+        };
+        pair.sign(&SystemRandom::new(), msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| backend_failed("ECDSA signing failed"))
+    }
+}
+
+impl Verifier for EcKey {
+    fn family(&self) -> Family {
+        Family::Ec(self.curve)
     }
 
-    pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
-        alg == self.curve.alg()
+    fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+        self.family().serves(alg)
             && sig.len() == 2 * self.curve.size()
             && self.verifier.verify_sig(msg, sig).is_ok()
     }
+}
 
-    pub fn public_jwk(&self, m: &mut Map<String, Value>) {
+impl KeyMaterial for EcKey {
+    fn public_jwk(&self) -> Option<Map<String, Value>> {
         let size = self.curve.size();
+        let mut m = Map::new();
         m.insert("kty".into(), "EC".into());
         m.insert("crv".into(), self.curve.name().into());
         m.insert("x".into(), b64u(&self.point[1..1 + size]));
         m.insert("y".into(), b64u(&self.point[1 + size..]));
+        Some(m)
     }
 
-    /// Adds d; false when this is a public key.
-    pub fn private_jwk(&self, m: &mut Map<String, Value>) -> bool {
-        let Some(pair) = &self.pair else {
-            return false;
-        };
-        match pair.private_key().as_be_bytes() {
-            Ok(d) => match pad(self.curve, d.as_ref(), "d") {
-                Ok(d) => {
-                    m.insert("d".into(), b64u(&d));
-                    true
-                }
-                Err(_) => false,
-            },
-            Err(_) => false,
-        }
+    /// Adds d, padded to the curve's size.
+    fn private_jwk(&self) -> Option<Map<String, Value>> {
+        let pair = self.pair.as_ref()?;
+        let d = pair.private_key().as_be_bytes().ok()?;
+        let d = pad(self.curve, d.as_ref(), "d").ok()?;
+        let mut m = self.public_jwk()?;
+        m.insert("d".into(), b64u(&d));
+        Some(m)
     }
 }
 
@@ -226,7 +190,7 @@ fn check_point(curve: Curve, point: &[u8]) -> Result<ParsedPublicKey> {
             )))
         }
     }
-    ParsedPublicKey::new(curve.verification(), point)
+    ParsedPublicKey::new(verification(curve), point)
         .map_err(|_| JwtError::invalid_key(format!("EC point is not on curve {}", curve.name())))
 }
 
@@ -241,11 +205,7 @@ fn uncompressed(curve: Curve, x: &[u8], y: &[u8]) -> Result<Vec<u8>> {
 /// Left-pads a big-endian value to the curve's size; longer values are refused.
 fn pad(curve: Curve, v: &[u8], member: &str) -> Result<Vec<u8>> {
     let size = curve.size();
-    let v = if v.len() > size {
-        der::strip_zeros(v)
-    } else {
-        v
-    };
+    let v = if v.len() > size { strip_zeros(v) } else { v };
     if v.len() > size {
         return Err(JwtError::invalid_key(format!(
             "EC JWK \"{member}\" is longer than {size} bytes, too long for {}",

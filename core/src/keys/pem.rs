@@ -1,10 +1,100 @@
-//! PEM (RFC 7468) text to DER: the one key block of the text, with its label.
-//! Explanatory text outside blocks is ignored; an `EC PARAMETERS` block (as
-//! `openssl ecparam -genkey` writes before the key) is skipped.
+//! PEM keys (RFC 7468): the one key block of the text, with its label, read into a key
+//! of its family. Explanatory text outside blocks is ignored; an `EC PARAMETERS` block
+//! (as `openssl ecparam -genkey` writes before the key) is skipped.
+//!
+//! Private keys: PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY"), SEC1 ("EC PRIVATE
+//! KEY"); public keys: SPKI ("PUBLIC KEY"), PKCS#1 ("RSA PUBLIC KEY").
 
+use super::der;
+use crate::alg::Curve;
+use crate::crypto::ecdsa::{self, EcKey};
+use crate::crypto::eddsa::{self, EdKey};
+use crate::crypto::rsa::RsaKey;
+use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Result};
 use crate::keys::describe::{name_or_length, PEM_LABELS};
 use base64::Engine;
+
+/// The key of a PEM text.
+pub fn parse_key(text: &str) -> Result<Box<dyn KeyMaterial>> {
+    let block = key_block(text)?;
+    let der_bytes = block.der.as_slice();
+    match block.label.as_str() {
+        "PRIVATE KEY" => from_pkcs8(der_bytes),
+        "RSA PRIVATE KEY" => Ok(Box::new(RsaKey::from_pkcs1(der_bytes)?)),
+        "EC PRIVATE KEY" => {
+            let oid = der::sec1_curve(der_bytes).ok_or_else(|| {
+                JwtError::invalid_key("the EC PRIVATE KEY is malformed or does not name its curve")
+            })?;
+            Ok(Box::new(EcKey::from_sec1(curve(oid)?, der_bytes)?))
+        }
+        "PUBLIC KEY" => from_spki(der_bytes),
+        _ => {
+            let (n, e) = der::rsa_public(der_bytes).ok_or_else(|| {
+                JwtError::invalid_key("the RSA PUBLIC KEY is not a valid PKCS#1 public key")
+            })?;
+            Ok(Box::new(RsaKey::from_public(n, e)?))
+        }
+    }
+}
+
+fn from_pkcs8(der_bytes: &[u8]) -> Result<Box<dyn KeyMaterial>> {
+    let (alg, inner) = der::pkcs8(der_bytes)
+        .ok_or_else(|| JwtError::invalid_key("the PRIVATE KEY is not a valid PKCS#8 document"))?;
+    match alg.oid {
+        der::OID_RSA => Ok(Box::new(RsaKey::from_pkcs8(der_bytes, inner)?)),
+        ecdsa::OID => Ok(Box::new(EcKey::from_pkcs8(
+            curve(params_oid(alg.params)?)?,
+            der_bytes,
+        )?)),
+        eddsa::OID => Ok(Box::new(EdKey::from_pkcs8(der_bytes)?)),
+        other => Err(unsupported(other)),
+    }
+}
+
+fn from_spki(der_bytes: &[u8]) -> Result<Box<dyn KeyMaterial>> {
+    let (alg, bits) = der::spki(der_bytes).ok_or_else(|| {
+        JwtError::invalid_key("the PUBLIC KEY is not a valid SubjectPublicKeyInfo")
+    })?;
+    match alg.oid {
+        der::OID_RSA => {
+            let (n, e) = der::rsa_public(bits)
+                .ok_or_else(|| JwtError::invalid_key("the RSA public key is malformed"))?;
+            Ok(Box::new(RsaKey::from_public(n, e)?))
+        }
+        ecdsa::OID => Ok(Box::new(EcKey::from_point(
+            curve(params_oid(alg.params)?)?,
+            bits,
+        )?)),
+        eddsa::OID => Ok(Box::new(EdKey::from_public(bits)?)),
+        other => Err(unsupported(other)),
+    }
+}
+
+fn params_oid(params: Option<(u8, &[u8])>) -> Result<&[u8]> {
+    match params {
+        Some((der::OID, oid)) => Ok(oid),
+        _ => Err(JwtError::invalid_key(
+            "the EC key does not name its curve (explicit parameters are not supported)",
+        )),
+    }
+}
+
+fn curve(oid: &[u8]) -> Result<Curve> {
+    ecdsa::curve_of_oid(oid).ok_or_else(|| {
+        JwtError::invalid_key(format!(
+            "EC curve {} is not supported (P-256, P-384, P-521 are)",
+            der::oid_name(oid)
+        ))
+    })
+}
+
+fn unsupported(oid: &[u8]) -> JwtError {
+    JwtError::invalid_key(format!(
+        "{} keys are not supported (RSA, EC and Ed25519 are)",
+        der::oid_name(oid)
+    ))
+}
 
 pub struct Block {
     pub label: String,

@@ -1,13 +1,19 @@
-//! Ed25519 keys (EdDSA, RFC 8037). The public key is parsed once.
+//! EdDSA with Ed25519 keys (RFC 8037). The public key is parsed once.
 
-use super::encoding::b64u;
-use crate::alg::Alg;
+use super::{b64u, backend_failed, not_served, KeyMaterial, Signer, Verifier};
+use crate::alg::{Alg, Family};
 use crate::error::{JwtError, Result};
 use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::signature::{self, Ed25519KeyPair, KeyPair as _, ParsedPublicKey};
 use serde_json::{Map, Value};
 
+/// id-Ed25519 (RFC 8410), the algorithm of Ed25519 keys in PKCS#8 and SPKI.
+pub const OID: &[u8] = &[0x2b, 0x65, 0x70];
+
+/// Bytes of a public key and of a private seed.
 const LEN: usize = 32;
+/// Bytes of a signature.
+const SIGNATURE_LEN: usize = 64;
 
 pub struct EdKey {
     public: Vec<u8>,
@@ -54,7 +60,7 @@ impl EdKey {
 
     pub fn generate() -> Result<EdKey> {
         let pair = Ed25519KeyPair::generate()
-            .map_err(|_| JwtError::invalid_key("Ed25519 key generation failed"))?;
+            .map_err(|_| backend_failed("Ed25519 key generation failed"))?;
         Self::with_pair(pair)
     }
 
@@ -73,41 +79,54 @@ impl EdKey {
             pair,
         })
     }
+}
 
-    pub fn can_sign(&self) -> bool {
+impl Signer for EdKey {
+    fn can_sign(&self) -> bool {
         self.pair.is_some()
     }
 
-    pub fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
-        match &self.pair {
-            Some(pair) if alg == Alg::EdDSA => pair
-                .try_sign(msg)
-                .map(|s| s.as_ref().to_vec())
-                .map_err(|_| JwtError::invalid_key("Ed25519 signing failed")),
-            _ => Err(JwtError::invalid_key("the Ed25519 key cannot sign this")),
+    fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
+        if alg != Alg::EdDSA {
+            return Err(not_served(Family::Okp, alg));
         }
+        let Some(pair) = &self.pair else {
+            return Err(backend_failed("an Ed25519 public key was asked to sign"));
+        };
+        pair.try_sign(msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| backend_failed("Ed25519 signing failed"))
+    }
+}
+
+impl Verifier for EdKey {
+    fn family(&self) -> Family {
+        Family::Okp
     }
 
-    pub fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
-        alg == Alg::EdDSA && sig.len() == 64 && self.verifier.verify_sig(msg, sig).is_ok()
+    fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+        alg == Alg::EdDSA
+            && sig.len() == SIGNATURE_LEN
+            && self.verifier.verify_sig(msg, sig).is_ok()
     }
+}
 
-    pub fn public_jwk(&self, m: &mut Map<String, Value>) {
+impl KeyMaterial for EdKey {
+    fn public_jwk(&self) -> Option<Map<String, Value>> {
+        let mut m = Map::new();
         m.insert("kty".into(), "OKP".into());
         m.insert("crv".into(), "Ed25519".into());
         m.insert("x".into(), b64u(&self.public));
+        Some(m)
     }
 
-    /// Adds d; false when this is a public key.
-    pub fn private_jwk(&self, m: &mut Map<String, Value>) -> bool {
-        let seed = self.pair.as_ref().and_then(|p| p.seed().ok());
-        match seed.and_then(|s| s.as_be_bytes().ok()) {
-            Some(d) => {
-                m.insert("d".into(), b64u(d.as_ref()));
-                true
-            }
-            None => false,
-        }
+    /// Adds d (the seed).
+    fn private_jwk(&self) -> Option<Map<String, Value>> {
+        let seed = self.pair.as_ref()?.seed().ok()?;
+        let d = seed.as_be_bytes().ok()?;
+        let mut m = self.public_jwk()?;
+        m.insert("d".into(), b64u(d.as_ref()));
+        Some(m)
     }
 }
 

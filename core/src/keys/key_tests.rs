@@ -2,10 +2,12 @@
 //! family binding, malformed and mutated input.
 
 use super::testdata as td;
-use super::*;
-use crate::keys::{jwk, Key, Material};
+use super::{jwk, pem, Key};
+use crate::alg::Alg;
+use crate::error::{Kind, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
+use serde_json::{Map, Value};
 
 pub(super) fn json(s: &str) -> Map<String, Value> {
     match serde_json::from_str(s) {
@@ -14,15 +16,16 @@ pub(super) fn json(s: &str) -> Map<String, Value> {
     }
 }
 
-pub(super) fn jwk_key(s: &str) -> AsymKey {
-    match jwk::parse_jwk(&json(s)).expect("JWK parses").material {
-        Material::Asym(k) => k,
-        Material::Hmac(_) => panic!("not asymmetric"),
-    }
+pub(super) fn jwk_key(s: &str) -> Key {
+    jwk::parse_jwk(&json(s)).expect("JWK parses")
 }
 
-fn pem_key(s: &str) -> AsymKey {
-    AsymKey::from_pem(s).expect("PEM parses")
+fn pem_key(s: &str) -> Key {
+    Key::new(pem::parse_key(s).expect("PEM parses"))
+}
+
+fn from_pem(s: &str) -> Result<Key> {
+    pem::parse_key(s).map(Key::new)
 }
 
 pub(super) fn flip(sig: &[u8], bit: usize) -> Vec<u8> {
@@ -31,7 +34,7 @@ pub(super) fn flip(sig: &[u8], bit: usize) -> Vec<u8> {
     s
 }
 
-fn err_detail(r: Result<AsymKey>) -> String {
+fn err_detail(r: Result<Key>) -> String {
     let e = r.err().expect("must fail");
     assert_eq!(e.kind, Kind::InvalidKey, "{e:?}");
     assert_eq!(e.sqlstate().code(), "22023");
@@ -40,8 +43,8 @@ fn err_detail(r: Result<AsymKey>) -> String {
 
 /// Every input form of one key pair: (private forms, public forms, algorithms, python signatures)
 struct Forms {
-    private: Vec<AsymKey>,
-    public: Vec<AsymKey>,
+    private: Vec<Key>,
+    public: Vec<Key>,
     sigs: Vec<(Alg, &'static str)>,
 }
 
@@ -106,7 +109,7 @@ fn families() -> Vec<Forms> {
 #[test]
 fn every_form_round_trips_and_verifies_python_signatures() {
     for fam in families() {
-        let all: Vec<&AsymKey> = fam.private.iter().chain(&fam.public).collect();
+        let all: Vec<&Key> = fam.private.iter().chain(&fam.public).collect();
         let expected_jwk = all[0].public_jwk();
         for k in &all {
             assert_eq!(k.public_jwk(), expected_jwk, "every form is the same key");
@@ -175,7 +178,7 @@ fn family_binding() {
     // a JWK "alg" pins the key to that one algorithm (Key::fits)
     let mut obj = json(td::RSA_JWK);
     obj.insert("alg".into(), "RS256".into());
-    let key: Key = jwk::parse_jwk(&obj).unwrap();
+    let key = jwk::parse_jwk(&obj).unwrap();
     assert!(key.fits(Alg::RS256) && !key.fits(Alg::PS256) && !key.fits(Alg::RS512));
 }
 
@@ -198,7 +201,7 @@ fn verify_never_panics_on_odd_signatures() {
         vec![0; 132],
     ]);
     for k in &keys {
-        for alg in Alg::ALL {
+        for &alg in Alg::ALL {
             for sig in &junk {
                 assert!(!k.verify(alg, td::MSG, sig));
             }
@@ -208,37 +211,37 @@ fn verify_never_panics_on_odd_signatures() {
 
 #[test]
 fn malformed_pem() {
-    let d = err_detail(AsymKey::from_pem(&td::RSA_PKCS8[..td::RSA_PKCS8.len() / 2]));
+    let d = err_detail(from_pem(&td::RSA_PKCS8[..td::RSA_PKCS8.len() / 2]));
     assert!(d.contains("no END line"), "{d}");
     // body cut short, END line kept
     let lines: Vec<&str> = td::RSA_PKCS8.lines().collect();
     let cut = [&lines[..10], &lines[lines.len() - 1..]]
         .concat()
         .join("\n");
-    let d = err_detail(AsymKey::from_pem(&cut));
+    let d = err_detail(from_pem(&cut));
     assert!(d.contains("not a valid PKCS#8"), "{d}");
     let garbage = td::P256_SPKI.replacen("MFkw", "M!kw", 1);
-    assert!(err_detail(AsymKey::from_pem(&garbage)).contains("not valid base64"));
+    assert!(err_detail(from_pem(&garbage)).contains("not valid base64"));
     let cert = td::P256_SPKI.replace("PUBLIC KEY", "CERTIFICATE");
     assert_eq!(
-        err_detail(AsymKey::from_pem(&cert)),
+        err_detail(from_pem(&cert)),
         "PEM block type \"CERTIFICATE\" is not a key"
     );
     // right base64, wrong label: an SPKI body under an RSA PRIVATE KEY label
     let wrong = td::RSA_SPKI.replace("PUBLIC KEY", "RSA PRIVATE KEY");
-    assert!(err_detail(AsymKey::from_pem(&wrong)).contains("PKCS#1 RSA private key is malformed"));
+    assert!(err_detail(from_pem(&wrong)).contains("PKCS#1 RSA private key is malformed"));
     let wrong = td::RSA_PKCS1_PUB.replace("RSA PUBLIC KEY", "PUBLIC KEY");
-    assert!(err_detail(AsymKey::from_pem(&wrong)).contains("not a valid SubjectPublicKeyInfo"));
+    assert!(err_detail(from_pem(&wrong)).contains("not a valid SubjectPublicKeyInfo"));
     let wrong = td::P256_PKCS8.replace("PRIVATE KEY", "EC PRIVATE KEY");
-    assert!(err_detail(AsymKey::from_pem(&wrong)).contains("EC PRIVATE KEY is malformed"));
+    assert!(err_detail(from_pem(&wrong)).contains("EC PRIVATE KEY is malformed"));
     let ec_spki = td::P256_SPKI.replace("PUBLIC KEY", "RSA PUBLIC KEY");
-    assert!(err_detail(AsymKey::from_pem(&ec_spki)).contains("not a valid PKCS#1"));
+    assert!(err_detail(from_pem(&ec_spki)).contains("not a valid PKCS#1"));
 }
 
 #[test]
 fn short_rsa_keys_are_refused() {
     for text in [td::RSA1024_PKCS8, td::RSA1024_SPKI] {
-        let d = err_detail(AsymKey::from_pem(text));
+        let d = err_detail(from_pem(text));
         assert_eq!(
             d,
             "RSA keys shorter than 2048 bits are refused (this key has 1024 bits)"
@@ -263,7 +266,7 @@ fn error_details_never_hold_key_material() {
 
 #[test]
 fn key_sets_accept_pem_and_jwk_texts() {
-    use crate::keys::{KeySet, Use};
+    use super::{KeySet, Use};
     for (text, alg) in [
         (td::P384_SEC1, Alg::ES384),
         (td::RSA_PKCS1_PUB, Alg::RS256),
@@ -312,11 +315,11 @@ fn mutated_der_never_panics() {
         let der = &block.der;
         let step = (der.len() / 97).max(1);
         for cut in (0..der.len()).step_by(step) {
-            let _ = err_detail(AsymKey::from_pem(&wrap(&der[..cut])));
+            let _ = err_detail(from_pem(&wrap(&der[..cut])));
         }
         for pos in (0..der.len()).step_by(step) {
             for bit in [0, 7] {
-                if let Err(e) = AsymKey::from_pem(&wrap(&flip(der, pos * 8 + bit))) {
+                if let Err(e) = from_pem(&wrap(&flip(der, pos * 8 + bit))) {
                     assert_eq!(e.kind, Kind::InvalidKey);
                     assert!(e.detail.is_some_and(|d| !d.is_empty()));
                 }

@@ -1,10 +1,11 @@
 //! Known answers: RFC 7515 A.2 (RS256), A.3 (ES256), A.4 (ES512) and RFC 8037 A.4
 //! (Ed25519), with the RFC's keys, signing inputs and signatures.
 
-use super::tests::{flip, json, jwk_key};
-use super::*;
+use super::key_tests::{flip, json, jwk_key};
+use crate::alg::Alg;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
+use serde_json::Value;
 
 // RFC 7515 A.2 to A.4: the "joe" payload and its signing inputs.
 const PAYLOAD: &str = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
