@@ -12,18 +12,25 @@ use aws_lc_rs::signature::{
     ParsedPublicKey,
 };
 use serde_json::{Map, Value};
+use spki::ObjectIdentifier;
 
 /// id-ecPublicKey (RFC 5480), the algorithm of EC keys in PKCS#8 and SPKI.
-pub const OID: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+pub const OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 
-/// The curve a named-curve OID (RFC 5480) stands for.
-pub fn curve_of_oid(oid: &[u8]) -> Option<Curve> {
-    match oid {
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => Some(Curve::P256),
-        [0x2b, 0x81, 0x04, 0x00, 0x22] => Some(Curve::P384),
-        [0x2b, 0x81, 0x04, 0x00, 0x23] => Some(Curve::P521),
-        _ => None,
+/// The named-curve OID (RFC 5480) of each curve.
+fn curve_oid(curve: Curve) -> ObjectIdentifier {
+    match curve {
+        Curve::P256 => ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7"),
+        Curve::P384 => ObjectIdentifier::new_unwrap("1.3.132.0.34"),
+        Curve::P521 => ObjectIdentifier::new_unwrap("1.3.132.0.35"),
     }
+}
+
+/// The curve a named-curve OID stands for.
+pub fn curve_of_oid(oid: ObjectIdentifier) -> Option<Curve> {
+    [Curve::P256, Curve::P384, Curve::P521]
+        .into_iter()
+        .find(|c| curve_oid(*c) == oid)
 }
 
 fn signing(curve: Curve) -> &'static EcdsaSigningAlgorithm {

@@ -6,9 +6,10 @@ use crate::error::{JwtError, Result};
 use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::signature::{self, Ed25519KeyPair, KeyPair as _, ParsedPublicKey};
 use serde_json::{Map, Value};
+use spki::ObjectIdentifier;
 
 /// id-Ed25519 (RFC 8410), the algorithm of Ed25519 keys in PKCS#8 and SPKI.
-pub const OID: &[u8] = &[0x2b, 0x65, 0x70];
+pub const OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// Bytes of a public key and of a private seed.
 const LEN: usize = 32;

@@ -5,12 +5,18 @@
 use super::{b64u, backend_failed, not_served, strip_zeros, KeyMaterial, Signer, Verifier};
 use crate::alg::{Alg, Family};
 use crate::error::{JwtError, Result};
-use crate::keys::der;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeyPairComponents, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey, RsaEncoding, RsaParameters};
+use pkcs1::RsaPrivateKey;
+use pkcs8::der::Decode;
+use pkcs8::PrivateKeyInfo;
 use serde_json::{Map, Value};
+use spki::ObjectIdentifier;
+
+/// rsaEncryption (RFC 8017), the algorithm of RSA keys in PKCS#8 and SPKI.
+pub const OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 pub const MIN_BITS: usize = 2048;
 pub const MAX_BITS: usize = 8192;
@@ -45,20 +51,19 @@ impl RsaKey {
 
     /// PKCS#8 `PrivateKeyInfo`; `inner` is its `RSAPrivateKey`.
     pub fn from_pkcs8(pkcs8: &[u8], inner: &[u8]) -> Result<RsaKey> {
-        let c = der::rsa_private(inner)
+        let key = two_prime(inner)
             .ok_or_else(|| JwtError::invalid_key("the PKCS#8 RSA private key is malformed"))?;
-        check_public(c[0], c[1])?;
+        check_public(key.modulus.as_bytes(), key.public_exponent.as_bytes())?;
         let pair = KeyPair::from_pkcs8(pkcs8).map_err(|e| rejected("PKCS#8 RSA private key", e))?;
         Self::with_pair(pair)
     }
 
     /// PKCS#1 `RSAPrivateKey` ("RSA PRIVATE KEY").
-    pub fn from_pkcs1(der_bytes: &[u8]) -> Result<RsaKey> {
-        let c = der::rsa_private(der_bytes)
+    pub fn from_pkcs1(der: &[u8]) -> Result<RsaKey> {
+        let key = two_prime(der)
             .ok_or_else(|| JwtError::invalid_key("the PKCS#1 RSA private key is malformed"))?;
-        check_public(c[0], c[1])?;
-        let pair =
-            KeyPair::from_der(der_bytes).map_err(|e| rejected("PKCS#1 RSA private key", e))?;
+        check_public(key.modulus.as_bytes(), key.public_exponent.as_bytes())?;
+        let pair = KeyPair::from_der(der).map_err(|e| rejected("PKCS#1 RSA private key", e))?;
         Self::with_pair(pair)
     }
 
@@ -160,13 +165,27 @@ impl KeyMaterial for RsaKey {
     fn private_jwk(&self) -> Option<Map<String, Value>> {
         let pair = self.pair.as_ref()?;
         let doc: Pkcs8V1Der = AsDer::<Pkcs8V1Der>::as_der(pair).ok()?;
-        let c = der::pkcs8(doc.as_ref()).and_then(|(_, inner)| der::rsa_private(inner))?;
+        let info = PrivateKeyInfo::from_der(doc.as_ref()).ok()?;
+        let k = two_prime(info.private_key)?;
         let mut m = self.public_jwk()?;
-        for (name, value) in ["d", "p", "q", "dp", "dq", "qi"].iter().zip(&c[2..]) {
-            m.insert((*name).into(), b64u(value));
+        for (name, value) in [
+            ("d", k.private_exponent),
+            ("p", k.prime1),
+            ("q", k.prime2),
+            ("dp", k.exponent1),
+            ("dq", k.exponent2),
+            ("qi", k.coefficient),
+        ] {
+            m.insert(name.into(), b64u(value.as_bytes()));
         }
         Some(m)
     }
+}
+
+/// A PKCS#1 `RSAPrivateKey` of two primes (multi-prime keys are not supported: the
+/// crate refuses them without its `alloc` feature).
+fn two_prime(der: &[u8]) -> Option<RsaPrivateKey<'_>> {
+    RsaPrivateKey::from_der(der).ok()
 }
 
 /// Refuses short, huge and malformed public parts; returns the modulus size in bits.

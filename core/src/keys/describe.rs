@@ -6,6 +6,8 @@
 //! one of the well-known names listed here (a registered JOSE or PEM name is not a
 //! secret); anything else is described by its length alone.
 
+use spki::ObjectIdentifier;
+
 /// `"NAME"` when `value` is one of `known`, else `a value of N characters`.
 pub fn name_or_length(value: &str, known: &[&'static str]) -> String {
     match known.iter().find(|k| **k == value) {
@@ -110,6 +112,31 @@ pub const PEM_LABELS: &[&str] = &[
     "PGP SIGNATURE",
 ];
 
+/// Key algorithms and curves we do not support, by OID (RFC 8410, RFC 4055, RFC 5480,
+/// SEC 2), for naming them in a refusal.
+const OIDS: &[(ObjectIdentifier, &str)] = &[
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10"),
+        "RSASSA-PSS",
+    ),
+    (ObjectIdentifier::new_unwrap("1.3.101.113"), "Ed448"),
+    (ObjectIdentifier::new_unwrap("1.3.101.110"), "X25519"),
+    (ObjectIdentifier::new_unwrap("1.3.101.111"), "X448"),
+    (ObjectIdentifier::new_unwrap("1.2.840.10040.4.1"), "DSA"),
+    (ObjectIdentifier::new_unwrap("1.3.132.0.10"), "secp256k1"),
+    (ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.1"), "P-192"),
+    (ObjectIdentifier::new_unwrap("1.3.132.0.33"), "P-224"),
+];
+
+/// A human name for a key algorithm or curve OID, else `OID <dotted form>` (an OID
+/// names an algorithm, never key material).
+pub fn oid_name(oid: ObjectIdentifier) -> String {
+    match OIDS.iter().find(|(o, _)| *o == oid) {
+        Some((_, name)) => (*name).to_string(),
+        None => format!("OID {oid}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +151,21 @@ mod tests {
             "a value of 20 characters"
         );
         assert_eq!(name_or_length("CERTIFICATE", PEM_LABELS), "\"CERTIFICATE\"");
+    }
+
+    #[test]
+    fn oids_are_named_or_dotted() {
+        assert_eq!(
+            oid_name(ObjectIdentifier::new_unwrap("1.3.101.110")),
+            "X25519"
+        );
+        assert_eq!(
+            oid_name(ObjectIdentifier::new_unwrap("1.3.132.0.35")),
+            "OID 1.3.132.0.35"
+        );
+        assert_eq!(
+            oid_name(ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1")),
+            "OID 1.2.840.113549.1.1.1"
+        );
     }
 }

@@ -11,6 +11,7 @@ pub use generate::generate;
 
 use super::describe::{self, name_or_length};
 use super::set::Key;
+use super::BASE64URL_ANY_PADDING;
 use crate::alg::{Alg, Curve, Family};
 use crate::crypto::ecdsa::EcKey;
 use crate::crypto::eddsa::EdKey;
@@ -205,12 +206,7 @@ fn optional(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Option<Ve
     let Some(s) = string_member(obj, name, kty)? else {
         return Ok(None);
     };
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::URL_SAFE,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    engine
+    BASE64URL_ANY_PADDING
         .decode(s.as_bytes())
         .map(Some)
         .map_err(|_| JwtError::invalid_key(format!("{kty} JWK \"{name}\" is not valid base64url")))

@@ -19,6 +19,8 @@ pub use set::{Key, KeySet, Use, MIN_SECRET_BYTES};
 
 use crate::crypto::hmac::HmacKey;
 use crate::error::{JwtError, Kind, Result};
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 
 /// Largest key or secret text accepted, checked before any parsing: a JWK Set of
@@ -137,23 +139,26 @@ fn raw_secret(text: &str, usage: Use, base64: bool) -> Result<KeySet> {
     })
 }
 
-/// PostgREST's reading of a base64 secret: trim, map URL-safe characters, strict decode.
+/// base64url with or without padding: JWK members, and base64 secrets once their
+/// standard-alphabet characters are mapped. Stray trailing bits are refused.
+pub(crate) const BASE64URL_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// PostgREST's reading of a base64 secret: trim, either alphabet (standard or
+/// URL-safe), padding optional.
 pub fn decode_base64_secret(text: &str) -> Result<Vec<u8>> {
     let mapped: String = text
         .trim()
         .chars()
         .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
+            '+' => '-',
+            '/' => '_',
             c => c,
         })
         .collect();
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    engine
+    BASE64URL_ANY_PADDING
         .decode(mapped.as_bytes())
         .map_err(|_| JwtError::new(Kind::SecretNotBase64))
 }

@@ -1,106 +1,24 @@
-//! PEM keys (RFC 7468): the one key block of the text, with its label, read into a key
-//! of its family. Explanatory text outside blocks is ignored; an `EC PARAMETERS` block
-//! (as `openssl ecparam -genkey` writes before the key) is skipped.
+//! PEM keys (RFC 7468): the one key block of a text, decoded by the `pem` crate and read
+//! into a key of its family by [`der`](super::der). Explanatory text around blocks is
+//! ignored; an `EC PARAMETERS` block (as `openssl ecparam -genkey` writes before the
+//! key) is skipped.
 //!
-//! Private keys: PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY"), SEC1 ("EC PRIVATE
-//! KEY"); public keys: SPKI ("PUBLIC KEY"), PKCS#1 ("RSA PUBLIC KEY").
+//! What is done here is what the crate does not: finding each `-----BEGIN` line (a
+//! cancellation point per line of the text) and naming what a refused text holds, by
+//! its label when that is a registered PEM label and by its length otherwise.
 
 use super::der;
-use crate::alg::Curve;
-use crate::crypto::ecdsa::{self, EcKey};
-use crate::crypto::eddsa::{self, EdKey};
-use crate::crypto::rsa::RsaKey;
+use super::describe::{name_or_length, PEM_LABELS};
 use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Result};
-use crate::keys::describe::{name_or_length, PEM_LABELS};
-use base64::Engine;
 
-/// The key of a PEM text.
-pub fn parse_key(text: &str) -> Result<Box<dyn KeyMaterial>> {
-    let block = key_block(text)?;
-    let der_bytes = block.der.as_slice();
-    match block.label.as_str() {
-        "PRIVATE KEY" => from_pkcs8(der_bytes),
-        "RSA PRIVATE KEY" => Ok(Box::new(RsaKey::from_pkcs1(der_bytes)?)),
-        "EC PRIVATE KEY" => {
-            let oid = der::sec1_curve(der_bytes).ok_or_else(|| {
-                JwtError::invalid_key("the EC PRIVATE KEY is malformed or does not name its curve")
-            })?;
-            Ok(Box::new(EcKey::from_sec1(curve(oid)?, der_bytes)?))
-        }
-        "PUBLIC KEY" => from_spki(der_bytes),
-        _ => {
-            let (n, e) = der::rsa_public(der_bytes).ok_or_else(|| {
-                JwtError::invalid_key("the RSA PUBLIC KEY is not a valid PKCS#1 public key")
-            })?;
-            Ok(Box::new(RsaKey::from_public(n, e)?))
-        }
-    }
-}
-
-fn from_pkcs8(der_bytes: &[u8]) -> Result<Box<dyn KeyMaterial>> {
-    let (alg, inner) = der::pkcs8(der_bytes)
-        .ok_or_else(|| JwtError::invalid_key("the PRIVATE KEY is not a valid PKCS#8 document"))?;
-    match alg.oid {
-        der::OID_RSA => Ok(Box::new(RsaKey::from_pkcs8(der_bytes, inner)?)),
-        ecdsa::OID => Ok(Box::new(EcKey::from_pkcs8(
-            curve(params_oid(alg.params)?)?,
-            der_bytes,
-        )?)),
-        eddsa::OID => Ok(Box::new(EdKey::from_pkcs8(der_bytes)?)),
-        other => Err(unsupported(other)),
-    }
-}
-
-fn from_spki(der_bytes: &[u8]) -> Result<Box<dyn KeyMaterial>> {
-    let (alg, bits) = der::spki(der_bytes).ok_or_else(|| {
-        JwtError::invalid_key("the PUBLIC KEY is not a valid SubjectPublicKeyInfo")
-    })?;
-    match alg.oid {
-        der::OID_RSA => {
-            let (n, e) = der::rsa_public(bits)
-                .ok_or_else(|| JwtError::invalid_key("the RSA public key is malformed"))?;
-            Ok(Box::new(RsaKey::from_public(n, e)?))
-        }
-        ecdsa::OID => Ok(Box::new(EcKey::from_point(
-            curve(params_oid(alg.params)?)?,
-            bits,
-        )?)),
-        eddsa::OID => Ok(Box::new(EdKey::from_public(bits)?)),
-        other => Err(unsupported(other)),
-    }
-}
-
-fn params_oid(params: Option<(u8, &[u8])>) -> Result<&[u8]> {
-    match params {
-        Some((der::OID, oid)) => Ok(oid),
-        _ => Err(JwtError::invalid_key(
-            "the EC key does not name its curve (explicit parameters are not supported)",
-        )),
-    }
-}
-
-fn curve(oid: &[u8]) -> Result<Curve> {
-    ecdsa::curve_of_oid(oid).ok_or_else(|| {
-        JwtError::invalid_key(format!(
-            "EC curve {} is not supported (P-256, P-384, P-521 are)",
-            der::oid_name(oid)
-        ))
-    })
-}
-
-fn unsupported(oid: &[u8]) -> JwtError {
-    JwtError::invalid_key(format!(
-        "{} keys are not supported (RSA, EC and Ed25519 are)",
-        der::oid_name(oid)
-    ))
-}
-
+/// A key block: its label and its DER contents.
 pub struct Block {
     pub label: String,
     pub der: Vec<u8>,
 }
 
+/// The labels of the key containers [`der`](super::der) reads.
 const KEY_LABELS: [&str; 5] = [
     "PRIVATE KEY",
     "RSA PRIVATE KEY",
@@ -109,43 +27,49 @@ const KEY_LABELS: [&str; 5] = [
     "RSA PUBLIC KEY",
 ];
 
+/// The key of a PEM text.
+pub fn parse_key(text: &str) -> Result<Box<dyn KeyMaterial>> {
+    let block = key_block(text)?;
+    der::parse_key(&block.label, &block.der)
+}
+
 /// The single key block of a PEM text.
 pub fn key_block(text: &str) -> Result<Block> {
     let mut found: Option<Block> = None;
-    let mut lines = text.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        crate::interrupt::check();
-        let Some(label) = boundary(line, "-----BEGIN ") else {
-            continue;
+    for (offset, line_label) in begin_lines(text) {
+        let rest = &text[offset..];
+        let named = || name_or_length(line_label, PEM_LABELS);
+        // RFC 1421 headers ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ...") before the END line
+        let body = rest.find("-----END ").map_or(rest, |end| &rest[..end]);
+        if body.lines().skip(1).any(|l| l.contains(':')) {
+            return Err(JwtError::invalid_key(
+                "encrypted PEM keys are not supported: decrypt the key first",
+            ));
+        }
+        // the crate reads the block that starts here: framing, labels, base64
+        let parsed = ::pem::parse(rest);
+        let label = match &parsed {
+            Ok(p) => p.tag().to_string(),
+            Err(::pem::PemError::MalformedFraming) => {
+                return Err(JwtError::invalid_key(format!(
+                    "PEM block {} has no END line (truncated?)",
+                    named()
+                )))
+            }
+            Err(::pem::PemError::MismatchedTags(..) | ::pem::PemError::MissingEndTag) => {
+                return Err(JwtError::invalid_key(format!(
+                    "PEM block {} ends with a different label",
+                    named()
+                )))
+            }
+            Err(
+                ::pem::PemError::InvalidData(_)
+                | ::pem::PemError::InvalidHeader(_)
+                | ::pem::PemError::MissingBeginTag
+                | ::pem::PemError::MissingData
+                | ::pem::PemError::NotUtf8(_),
+            ) => line_label.to_string(),
         };
-        let label = label.to_string();
-        let mut body = String::new();
-        let mut ended = false;
-        for line in lines.by_ref() {
-            if let Some(end) = boundary(line, "-----END ") {
-                if end != label {
-                    return Err(JwtError::invalid_key(format!(
-                        "PEM block {} ends with a different label",
-                        name_or_length(&label, PEM_LABELS)
-                    )));
-                }
-                ended = true;
-                break;
-            }
-            if line.contains(':') {
-                // RFC 1421 headers ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ...")
-                return Err(JwtError::invalid_key(
-                    "encrypted PEM keys are not supported: decrypt the key first",
-                ));
-            }
-            body.push_str(line);
-        }
-        if !ended {
-            return Err(JwtError::invalid_key(format!(
-                "PEM block {} has no END line (truncated?)",
-                name_or_length(&label, PEM_LABELS)
-            )));
-        }
         if label == "EC PARAMETERS" {
             continue;
         }
@@ -165,34 +89,45 @@ pub fn key_block(text: &str) -> Result<Block> {
                 "the PEM text holds more than one key",
             ));
         }
-        let der = decode_body(&body, &label)?;
+        // a key label from here on: it may be quoted
+        let der = match parsed {
+            Ok(p) => p.into_contents(),
+            // the crate reads a blank line as the end of RFC 1421 headers
+            Err(::pem::PemError::InvalidHeader(_)) => {
+                return Err(JwtError::invalid_key(format!(
+                    "the body of PEM block \"{label}\" has an empty line"
+                )))
+            }
+            Err(_) => {
+                return Err(JwtError::invalid_key(format!(
+                    "the body of PEM block \"{label}\" is not valid base64"
+                )))
+            }
+        };
+        if der.is_empty() {
+            return Err(JwtError::invalid_key(format!(
+                "PEM block \"{label}\" is empty"
+            )));
+        }
         found = Some(Block { label, der });
     }
     found.ok_or_else(|| JwtError::invalid_key("no PEM key block found"))
 }
 
-/// `-----BEGIN LABEL-----` -> `LABEL`
-fn boundary<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
-    line.strip_prefix(prefix)?.strip_suffix("-----")
-}
-
-fn decode_body(body: &str, label: &str) -> Result<Vec<u8>> {
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    let der = engine.decode(body.as_bytes()).map_err(|_| {
-        JwtError::invalid_key(format!(
-            "the body of PEM block \"{label}\" is not valid base64"
-        ))
-    })?;
-    if der.is_empty() {
-        return Err(JwtError::invalid_key(format!(
-            "PEM block \"{label}\" is empty"
-        )));
-    }
-    Ok(der)
+/// Each line that is a BEGIN boundary (`-----BEGIN LABEL-----`, surrounding whitespace
+/// allowed): where its `-----BEGIN` starts in the text, and its label.
+fn begin_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut offset = 0;
+    text.split_inclusive('\n').filter_map(move |line| {
+        crate::interrupt::check();
+        let start = offset + (line.len() - line.trim_start().len());
+        offset += line.len();
+        let label = line
+            .trim()
+            .strip_prefix("-----BEGIN ")?
+            .strip_suffix("-----")?;
+        Some((start, label))
+    })
 }
 
 #[cfg(test)]
@@ -244,5 +179,24 @@ mod tests {
         let two = "-----BEGIN PUBLIC KEY-----\nAAEC\n-----END PUBLIC KEY-----\n".repeat(2);
         assert!(detail(&two).contains("more than one"));
         assert!(detail("-----BEGIN").contains("no PEM key block"));
+    }
+
+    #[test]
+    fn labels_found_in_the_text_are_named_only_when_registered() {
+        let marker = "ZQ9SECRETMARKERLABEL";
+        for body in ["AAEC", "AA*C", ""] {
+            let text = format!("-----BEGIN {marker}-----\n{body}\n-----END {marker}-----\n");
+            let d = detail(&text);
+            assert!(!d.contains("ZQ9"), "{d}");
+            assert!(d.contains("a value of 20 characters"), "{d}");
+        }
+        let d = detail(&format!("-----BEGIN {marker}-----\nAAEC\n"));
+        assert!(d.contains("no END line") && !d.contains("ZQ9"), "{d}");
+        // indented boundaries, CRLF line ends and blank lines around blocks are fine
+        let b = key_block(
+            "\r\n  -----BEGIN PUBLIC KEY-----\r\nAAEC\r\n  -----END PUBLIC KEY-----\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(b.der, [0u8, 1, 2]);
     }
 }
