@@ -9,7 +9,7 @@
 //! are pgjwt's. Two things differ on purpose: the signature is compared in constant
 //! time, and `valid` is false when the header's `alg` is not the algorithm asked for.
 
-use crate::report::ok;
+use crate::report::OrRaise;
 use crate::sqltypes::JsonDatum;
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, IntoDatum};
@@ -17,7 +17,7 @@ use std::ffi::CString;
 
 #[pg_extern(immutable, parallel_safe, strict, sql = false)]
 fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: &str, algorithm: &str) -> String {
-    ok(crate::pgjwt::sign(&payload.0, secret, algorithm))
+    crate::pgjwt::sign(&payload.0, secret, algorithm).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -44,11 +44,7 @@ fn pgjwt_verify(
     let signature_ok = match secret {
         // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
         None => None,
-        Some(s) => ok(crate::pgjwt::signature_ok(
-            &parts,
-            s,
-            algorithm.unwrap_or(""),
-        )),
+        Some(s) => crate::pgjwt::signature_ok(&parts, s, algorithm.unwrap_or("")).or_raise(),
     };
     // signature_ok AND alg matches AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP,
     // evaluated left to right like SQL's AND (a false stops it)
@@ -119,15 +115,17 @@ fn field_text(json: &JsonDatum, name: &str) -> Option<String> {
     }
 }
 
-/// pgjwt's `try_cast_double`: `text::double precision`, NULL when the cast fails.
+/// pgjwt's `try_cast_double`: `text::double precision`, NULL when the cast fails. Like
+/// its PL/pgSQL `EXCEPTION WHEN OTHERS`, a query cancel is not caught.
 fn try_cast_double(text: &str) -> Option<f64> {
     let c = CString::new(text).ok()?;
     let ptr = c.as_ptr();
     PgTryBuilder::new(|| unsafe {
-        // SAFETY: float8in(cstring); a failure is an ERROR, caught here (it has no side
-        // effects to undo, as in pgjwt's EXCEPTION block)
+        // SAFETY: float8in(cstring), with `c` alive for the call; a failure is an ERROR,
+        // caught here (it has no side effects to undo, as in pgjwt's EXCEPTION block)
         direct_function_call::<f64>(pg_sys::float8in, &[Some(pg_sys::Datum::from(ptr))])
     })
+    .catch_when(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, |e| e.rethrow())
     .catch_others(|_| None)
     .execute()
 }

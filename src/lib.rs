@@ -19,7 +19,7 @@ use alg::Alg;
 use claims::ClaimRules;
 use error::{JwtError, Kind};
 use keys::{KeyCache, KeySet, Use};
-use report::ok;
+use report::OrRaise;
 use sign::Source;
 use sqltypes::{to_jsonb, JsonText, JsonbDatum, JsonbText, RoleName};
 
@@ -58,11 +58,12 @@ fn verify_token(token: &str, keys: &KeySet, opts: &verify::Options) -> error::Re
 }
 
 fn cached_keys(text: &str, usage: Use) -> Rc<KeySet> {
-    ok(KEYS.with(|c| c.borrow_mut().get(text, usage, false)))
+    KEYS.with(|c| c.borrow_mut().get(text, usage, false))
+        .or_raise()
 }
 
 fn configured() -> Rc<store::Configured> {
-    ok(store::require(settings::secret_is_base64()))
+    store::require(settings::secret_is_base64()).or_raise()
 }
 
 /// Transaction start time (`now()`), whole seconds since the epoch.
@@ -73,14 +74,14 @@ fn now_seconds() -> i64 {
 }
 
 fn algorithm(name: Option<&str>) -> Option<Alg> {
-    name.map(|n| ok(Alg::from_arg(n)))
+    name.map(|n| Alg::from_arg(n).or_raise())
 }
 
 // ---------------------------------------------------------------- signing
 
 fn sign_with(claims: &str, source: Source, secret: &str, alg: Option<&str>) -> String {
     let keys = cached_keys(secret, Use::Strict);
-    ok(sign::sign(claims, source, &keys, algorithm(alg)))
+    sign::sign(claims, source, &keys, algorithm(alg)).or_raise()
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
@@ -112,7 +113,7 @@ fn jwt_sign_text(
 
 fn sign_configured(claims: &str, source: Source) -> String {
     let c = configured();
-    ok(sign::sign(claims, source, &c.keys, None))
+    sign::sign(claims, source, &c.keys, None).or_raise()
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
@@ -167,7 +168,7 @@ fn jwt_verify(
     let (token, secret) = (token?, secret?);
     let opts = options(algorithm, leeway, audience);
     let keys = cached_keys(secret, Use::Verify);
-    Some(ok(to_jsonb(ok(verify_token(token, &keys, &opts)))))
+    Some(to_jsonb(verify_token(token, &keys, &opts).or_raise()).or_raise())
 }
 
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
@@ -179,7 +180,7 @@ fn jwt_verify_configured(token: &str) -> JsonbDatum {
         ..options(None, None, aud.as_deref())
     };
     let c = configured();
-    ok(to_jsonb(ok(verify_token(token, &c.keys, &opts))))
+    to_jsonb(verify_token(token, &c.keys, &opts).or_raise()).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -238,9 +239,11 @@ fn jwt_check(
 fn jwt_decode(
     token: &str,
 ) -> TableIterator<'static, (name!(header, JsonbDatum), name!(claims, JsonbDatum))> {
-    let d = ok(verify::decode(token, settings::max_token_bytes()));
-    let header = ok(to_jsonb(d.header).map_err(|_| JwtError::new(Kind::Undecodable)));
-    TableIterator::once((header, ok(to_jsonb(d.payload))))
+    let d = verify::decode(token, settings::max_token_bytes()).or_raise();
+    let header = to_jsonb(d.header)
+        .map_err(|_| JwtError::new(Kind::Undecodable))
+        .or_raise();
+    TableIterator::once((header, to_jsonb(d.payload).or_raise()))
 }
 
 // ---------------------------------------------------------------- configuration
@@ -251,11 +254,12 @@ fn set_pgrst_secret_from_env(
     is_base64: default!(bool, "false"),
     postgrest_role: default!(Option<RoleName>, "NULL"),
 ) -> String {
-    ok(configure::set_from_env(
+    configure::set_from_env(
         env_var,
         is_base64,
         postgrest_role.as_ref().map(|r| r.0.as_str()),
-    ))
+    )
+    .or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -270,8 +274,8 @@ fn jwt_secret_status() -> TableIterator<
         name!(exposures, Vec<String>),
     ),
 > {
-    let c = ok(store::configured(settings::secret_is_base64()));
-    let s = ok(store::status(c.map(|c| (c.source, c.fingerprint.clone()))));
+    let c = store::configured(settings::secret_is_base64()).or_raise();
+    let s = store::status(c.map(|c| (c.source, c.fingerprint.clone()))).or_raise();
     let readable = s.readable_by_public();
     TableIterator::once((
         s.configured,
@@ -292,7 +296,7 @@ fn jwt_role(claims: pgrx::JsonB) -> Option<String> {
         match c.as_ref() {
             Some((k, p)) if *k == key => p.clone(),
             _ => {
-                let p = Rc::new(ok(role::RolePath::parse(&key)));
+                let p = Rc::new(role::RolePath::parse(&key).or_raise());
                 *c = Some((key, p.clone()));
                 p
             }
@@ -327,7 +331,9 @@ fn jwt_generate_key(
     kty: default!(&str, "'EC'"),
     kid: default!(Option<&str>, "NULL"),
 ) -> pgrx::JsonB {
-    pgrx::JsonB(serde_json::Value::Object(ok(keys::jwk::generate(kty, kid))))
+    pgrx::JsonB(serde_json::Value::Object(
+        keys::jwk::generate(kty, kid).or_raise(),
+    ))
 }
 
 fn public_jwks(keys: &KeySet) -> pgrx::JsonB {

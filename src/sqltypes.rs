@@ -6,6 +6,7 @@ use crate::error::{JwtError, Kind};
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
 use std::ffi::{CStr, CString};
@@ -127,7 +128,8 @@ unsafe impl BoxRet for JsonDatum {
 }
 
 /// Build a jsonb value from JSON text with `jsonb_in`. What serde accepts but jsonb
-/// refuses (lone surrogates, numbers beyond numeric's range) becomes `Kind::ClaimsParse`.
+/// refuses (lone surrogates, numbers beyond numeric's range, nesting beyond the stack)
+/// becomes `Kind::ClaimsParse`; any other error (a cancel, out of memory) is raised again.
 pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {
     let refused = || {
         JwtError::with_detail(
@@ -137,11 +139,64 @@ pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {
     };
     let cstring = CString::new(text).map_err(|_| refused())?;
     let ptr = cstring.as_ptr();
+    // SAFETY: jsonb_in takes one cstring argument, NUL-terminated and alive (`cstring`)
+    // for the call; its errors are caught below, never swallowed unless about the JSON.
     PgTryBuilder::new(|| unsafe {
         direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(ptr.into())])
     })
-    .catch_others(|_| None)
+    .catch_others(|e| match &e {
+        CaughtError::PostgresError(r) | CaughtError::ErrorReport(r)
+            if is_input_error(r.sql_error_code()) =>
+        {
+            None
+        }
+        _ => e.rethrow(),
+    })
     .execute()
     .map(JsonbDatum)
     .ok_or_else(refused)
+}
+
+/// The errors `jsonb_in` raises about the JSON it is given: data exceptions (class 22:
+/// syntax, escapes, numbers beyond numeric) and program limits (class 54: sizes,
+/// nesting deeper than the stack allows). Anything else is not about the JSON.
+fn is_input_error(code: PgSqlErrorCode) -> bool {
+    matches!(&sqlstate_class(code), b"22" | b"54")
+}
+
+/// The two class characters of a SQLSTATE (packed six bits a character, as
+/// PostgreSQL's MAKE_SQLSTATE does).
+fn sqlstate_class(code: PgSqlErrorCode) -> [u8; 2] {
+    let packed = code as isize as u32;
+    let char_at = |i: u32| ((packed >> (6 * i)) & 0x3f) as u8 + b'0';
+    [char_at(0), char_at(1)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_about_the_json_are_caught() {
+        use PgSqlErrorCode::*;
+        for code in [
+            ERRCODE_INVALID_TEXT_REPRESENTATION,
+            ERRCODE_UNTRANSLATABLE_CHARACTER,
+            ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            ERRCODE_STATEMENT_TOO_COMPLEX,
+        ] {
+            assert!(is_input_error(code), "{code:?}");
+        }
+        for code in [
+            ERRCODE_QUERY_CANCELED,
+            ERRCODE_ADMIN_SHUTDOWN,
+            ERRCODE_OUT_OF_MEMORY,
+            ERRCODE_INTERNAL_ERROR,
+            ERRCODE_INSUFFICIENT_PRIVILEGE,
+        ] {
+            assert!(!is_input_error(code), "{code:?}");
+        }
+        assert_eq!(&sqlstate_class(ERRCODE_QUERY_CANCELED), b"57");
+    }
 }

@@ -18,7 +18,8 @@ pub enum SqlState {
     InsufficientPrivilege,
     /// 55000 object_not_in_prerequisite_state: no secret configured.
     NotInPrerequisiteState,
-    /// XX000 internal_error: the extension's own objects are damaged.
+    /// XX000 internal_error: a failure of ours (the extension's own objects are damaged,
+    /// the crypto backend failed), not of the caller's input.
     Internal,
 }
 
@@ -72,7 +73,8 @@ pub enum Kind {
     EnvVarUnset,
     // --- privileges (42501) ---
     PermissionDenied(&'static str),
-    // --- the extension's own objects (XX000) ---
+    // --- failures of ours (XX000): damaged objects of the extension, a crypto backend
+    // that fails to sign, generate or export a key ---
     Internal(&'static str),
 }
 
@@ -149,9 +151,22 @@ impl JwtError {
                 SqlState::InvalidAuthorization
             }
             NoSecret => SqlState::NotInPrerequisiteState,
+            ClaimsNotObject
+            | ClaimsInvalidJson
+            | TimeClaimOutOfRange(_)
+            | TimeClaimNotNumber(_)
+            | DuplicateClaim
+            | SecretTooShort
+            | EmptySecret
+            | SecretNotBase64
+            | UnknownAlgorithm
+            | AlgorithmKeyMismatch
+            | InvalidKey
+            | KeyCannotSign
+            | InvalidArgument(_)
+            | EnvVarUnset => SqlState::InvalidParameterValue,
             PermissionDenied(_) => SqlState::InsufficientPrivilege,
             Internal(_) => SqlState::Internal,
-            _ => SqlState::InvalidParameterValue,
         }
     }
 
@@ -170,15 +185,23 @@ impl JwtError {
             ClaimNotNumber(_) => "invalid_claim",
             AudienceType | NotInAudience => "audience",
             NoSecret => "no_secret",
+            ClaimsNotObject
+            | ClaimsInvalidJson
+            | TimeClaimOutOfRange(_)
+            | TimeClaimNotNumber(_)
+            | DuplicateClaim
+            | SecretTooShort
+            | EmptySecret
+            | SecretNotBase64
+            | UnknownAlgorithm
+            | AlgorithmKeyMismatch
+            | InvalidKey
+            | KeyCannotSign
+            | InvalidArgument(_)
+            | EnvVarUnset => "invalid_argument",
             PermissionDenied(_) => "permission_denied",
             Internal(_) => "internal_error",
-            _ => "invalid_argument",
         }
-    }
-
-    /// True when the token itself was rejected (as opposed to a bad argument or setup).
-    pub fn is_token_rejection(&self) -> bool {
-        self.sqlstate() == SqlState::InvalidAuthorization
     }
 }
 
@@ -230,6 +253,23 @@ mod tests {
         assert_eq!(
             JwtError::new(Kind::ClaimNotNumber("nbf")).message(),
             "The JWT 'nbf' claim must be a number"
+        );
+        for kind in [
+            Kind::EnvVarUnset,
+            Kind::InvalidKey,
+            Kind::TimeClaimNotNumber("exp"),
+        ] {
+            let e = JwtError::new(kind);
+            assert_eq!(
+                (e.sqlstate().code(), e.reason()),
+                ("22023", "invalid_argument")
+            );
+        }
+        let e = JwtError::new(Kind::Internal("RSA signing failed"));
+        assert_eq!(e.message(), "pgrst_jwt: RSA signing failed");
+        assert_eq!(
+            (e.sqlstate().code(), e.reason()),
+            ("XX000", "internal_error")
         );
     }
 }
