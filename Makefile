@@ -48,7 +48,7 @@ help:
 	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15 and 18 (PG=NN: one)"
 	@echo "make unit        Rust unit tests of the workspace (the core's, fuzz reproducers included)"
 	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test)"
-	@echo "make regress     SQL and Python tests on throw-away clusters (pg_test/run)"
+	@echo "make regress     SQL and Python tests on throw-away clusters (test/run)"
 	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
 	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
 	@echo "make package     versioned archives per PostgreSQL version in target/dist (.ci/package)"
@@ -87,7 +87,7 @@ else
 endif
 
 regress:
-	PG_BIN=$(PG_BIN) bash pg_test/run
+	PG_BIN=$(PG_BIN) bash test/run
 
 # under load and over time, on the installed build (regress installs it): 10 s of pgbench
 # and a tenth of the soak; bench/load and bench/soak without options give the full runs
@@ -98,8 +98,9 @@ soak:
 	PG_BIN=$(PG_BIN) python3 bench/soak --scale $(SOAK_SCALE)
 
 # one PostgreSQL version; the order matters (regress reinstalls the normal release build
-# over the pg_test one) and the first failure stops the rest; a failure still leaves the
-# normal release build installed, never the test build
+# over the one pgtest installed, built with the pg_test feature) and the first failure
+# stops the rest; a failure still leaves the normal release build installed, never the
+# test build
 test-one:
 	@echo "=== PostgreSQL $(PG) ($(PG_CONFIG))"
 	@rc=0; \

@@ -3,7 +3,7 @@
 //! in-database configuration for its login role. The secret never appears in SQL text.
 
 use crate::error::{JwtError, Kind, Result};
-use crate::keys::{KeySet, Use};
+use crate::keys::{KeySet, SecretEncoding, SecretLength};
 use crate::store;
 use pgrx::pg_sys;
 use std::ffi::CString;
@@ -30,7 +30,12 @@ pub fn set_from_env(
             )
         })?;
     // validation before anything is stored; errors name the variable, never the value
-    let keys = KeySet::parse(&value, Use::Strict, is_base64).map_err(|mut e| {
+    let keys = KeySet::parse(
+        &value,
+        SecretLength::Minimum,
+        SecretEncoding::base64_if(is_base64),
+    )
+    .map_err(|mut e| {
         let what = e
             .detail
             .take()

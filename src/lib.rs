@@ -18,9 +18,9 @@ mod store;
 use alg::Alg;
 use claims::ClaimRules;
 use error::{JwtError, Kind};
-use keys::{KeyCache, KeySet, Use};
+use keys::{KeyCache, KeySet, SecretEncoding, SecretLength};
+use pgrst_jwt_core::claims_text::ClaimsForm;
 use report::OrRaise;
-use sign::Source;
 use sqltypes::{to_jsonb, JsonText, JsonbDatum, JsonbText, RoleName};
 
 ::pgrx::pg_module_magic!();
@@ -57,8 +57,8 @@ fn verify_token(token: &str, keys: &KeySet, opts: &verify::Options) -> error::Re
     HEADERS.with(|h| verify::verify(token, keys, opts, &mut h.borrow_mut()))
 }
 
-fn cached_keys(text: &str, usage: Use) -> Rc<KeySet> {
-    KEYS.with(|c| c.borrow_mut().get(text, usage, false))
+fn cached_keys(text: &str, length: SecretLength) -> Rc<KeySet> {
+    KEYS.with(|c| c.borrow_mut().get(text, length, SecretEncoding::Plain))
         .or_raise()
 }
 
@@ -79,9 +79,9 @@ fn algorithm(name: Option<&str>) -> Option<Alg> {
 
 // ---------------------------------------------------------------- signing
 
-fn sign_with(claims: &str, source: Source, secret: &str, alg: Option<&str>) -> String {
-    let keys = cached_keys(secret, Use::Strict);
-    sign::sign(claims, source, &keys, algorithm(alg)).or_raise()
+fn sign_with(claims: &str, form: ClaimsForm, secret: &str, alg: Option<&str>) -> String {
+    let keys = cached_keys(secret, SecretLength::Minimum);
+    sign::sign(claims, form, &keys, algorithm(alg)).or_raise()
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
@@ -90,7 +90,7 @@ fn jwt_sign_jsonb(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
-    Some(sign_with(&claims?.0, Source::Jsonb, secret?, algorithm))
+    Some(sign_with(&claims?.0, ClaimsForm::Jsonb, secret?, algorithm))
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
@@ -99,7 +99,12 @@ fn jwt_sign_json(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
-    Some(sign_with(&claims?.0, Source::JsonText, secret?, algorithm))
+    Some(sign_with(
+        &claims?.0,
+        ClaimsForm::AsWritten,
+        secret?,
+        algorithm,
+    ))
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
@@ -108,27 +113,32 @@ fn jwt_sign_text(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
-    Some(sign_with(claims?, Source::JsonText, secret?, algorithm))
+    Some(sign_with(
+        claims?,
+        ClaimsForm::AsWritten,
+        secret?,
+        algorithm,
+    ))
 }
 
-fn sign_configured(claims: &str, source: Source) -> String {
+fn sign_configured(claims: &str, form: ClaimsForm) -> String {
     let c = configured();
-    sign::sign(claims, source, &c.keys, None).or_raise()
+    sign::sign(claims, form, &c.keys, None).or_raise()
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_jsonb(claims: JsonbText) -> String {
-    sign_configured(&claims.0, Source::Jsonb)
+    sign_configured(&claims.0, ClaimsForm::Jsonb)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_json(claims: JsonText) -> String {
-    sign_configured(&claims.0, Source::JsonText)
+    sign_configured(&claims.0, ClaimsForm::AsWritten)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_text(claims: &str) -> String {
-    sign_configured(claims, Source::JsonText)
+    sign_configured(claims, ClaimsForm::AsWritten)
 }
 
 // ---------------------------------------------------------------- verifying
@@ -167,7 +177,7 @@ fn jwt_verify(
 ) -> Option<JsonbDatum> {
     let (token, secret) = (token?, secret?);
     let opts = options(algorithm, leeway, audience);
-    let keys = cached_keys(secret, Use::Verify);
+    let keys = cached_keys(secret, SecretLength::Any);
     Some(to_jsonb(verify_token(token, &keys, &opts).or_raise()).or_raise())
 }
 
@@ -203,7 +213,7 @@ fn jwt_check(
     let aud = settings::audience();
     let mut opts = options(algorithm, leeway, audience);
     let keys = match secret {
-        Some(s) => Ok(cached_keys(s, Use::Verify)),
+        Some(s) => Ok(cached_keys(s, SecretLength::Any)),
         None => {
             opts.postgrest = true;
             opts.rules.audience = audience.or(aud.as_deref());
@@ -342,7 +352,7 @@ fn public_jwks(keys: &KeySet) -> pgrx::JsonB {
 
 #[pg_extern(immutable, parallel_safe, strict, name = "jwt_public_jwks")]
 fn jwt_public_jwks_of(keys: &str) -> pgrx::JsonB {
-    public_jwks(&cached_keys(keys, Use::Verify))
+    public_jwks(&cached_keys(keys, SecretLength::Any))
 }
 
 #[pg_extern(stable, parallel_safe, name = "jwt_public_jwks")]
@@ -359,12 +369,15 @@ fn pgrst_jwt_secret_changed<'a>(
     Ok(None)
 }
 
+// The #[pg_test]s (src/pgrx_tests.rs), compiled only with the Cargo feature `pg_test`,
+// which `cargo pgrx test` turns on (pgrx requires that name); they run in schema `tests`.
 #[cfg(feature = "pg_test")]
-mod pg_tests;
+mod pgrx_tests;
 #[cfg(feature = "pg_test")]
-pub use pg_tests::tests;
+pub use pgrx_tests::tests;
 
-/// This module is required by `cargo pgrx test` invocations.
+/// Required by `cargo pgrx test` under this name. (The SQL and Python tests on real
+/// clusters are another thing: `test/`, run by `test/run`.)
 #[cfg(test)]
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}

@@ -2,7 +2,7 @@
 //!
 //! The core does not know PostgreSQL. The SQL layer registers PostgreSQL's
 //! `CHECK_FOR_INTERRUPTS` here once per backend; loops over caller-controlled input
-//! (members of a JWK Set, keys tried for a signature, JSON values while compacting
+//! (members of a JWK Set, keys tried for a signature, JSON values while normalising
 //! claims, lines of a PEM text) call [`check`], so `statement_timeout`,
 //! `pg_cancel_backend` and `pg_terminate_backend` take effect in them. Without a
 //! registered hook (unit tests, fuzzing) `check` does nothing.

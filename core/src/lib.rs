@@ -8,7 +8,7 @@
 
 pub mod alg;
 pub mod claims;
-pub mod compact;
+pub mod claims_text;
 pub mod crypto;
 pub mod error;
 pub mod interrupt;

@@ -1,28 +1,22 @@
-//! Signing: compact claims, a fixed header, one signature over `header.payload`.
+//! Signing: the normalised claims text, a fixed header, one signature over
+//! `header.payload`.
 
 use crate::alg::Alg;
-use crate::compact::compact_claims;
+use crate::claims_text::{normalize, ClaimsForm};
 use crate::error::Result;
 use crate::keys::{Key, KeySet};
 use crate::token::b64_encode_into;
 
-/// How the claims text reached us: jsonb text has unique names already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Jsonb,
-    JsonText,
-}
-
 /// Sign `claims` (JSON text of an object) with the first key of `keys` that can sign
 /// with `alg` (None: the key's own algorithm, HS256 for an HMAC secret).
-pub fn sign(claims: &str, source: Source, keys: &KeySet, alg: Option<Alg>) -> Result<String> {
+pub fn sign(claims: &str, form: ClaimsForm, keys: &KeySet, alg: Option<Alg>) -> Result<String> {
     let mut payload = String::with_capacity(claims.len());
-    compact_claims(claims, &mut payload, source == Source::JsonText)?;
+    normalize(claims, &mut payload, form)?;
     let (key, alg) = keys.signing_key(alg)?;
     sign_payload(&payload, key, alg)
 }
 
-/// Sign an already compact payload.
+/// Sign an already normalised payload.
 pub fn sign_payload(payload: &str, key: &Key, alg: Alg) -> Result<String> {
     let header = header_json(alg, key.kid.as_deref());
     let mut token = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 96);
@@ -50,15 +44,15 @@ pub fn header_json(alg: Alg, kid: Option<&str>) -> String {
 mod tests {
     use super::*;
     use crate::error::Kind;
-    use crate::keys::Use;
+    use crate::keys::{SecretEncoding, SecretLength};
 
     const SECRET: &str = "reallyreallyreallyreallyverysafe";
 
     #[test]
     fn known_hs256_token() {
         // the token PyJWT 2.x gives for this secret and payload (headers typ=JWT)
-        let ks = KeySet::parse(SECRET, Use::Strict, false).unwrap();
-        let t = sign(r#"{"role": "todo_user"}"#, Source::Jsonb, &ks, None).unwrap();
+        let ks = KeySet::parse(SECRET, SecretLength::Minimum, SecretEncoding::Plain).unwrap();
+        let t = sign(r#"{"role": "todo_user"}"#, ClaimsForm::Jsonb, &ks, None).unwrap();
         assert_eq!(
             t,
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoidG9kb191c2VyIn0.SDjBjuJJxqjEfS84-pyesq5IRdLSzMbAJRbmJ79MOZ8"
@@ -79,19 +73,21 @@ mod tests {
 
     #[test]
     fn refuses_bad_claims_and_algorithms() {
-        let ks = KeySet::parse(SECRET, Use::Strict, false).unwrap();
+        let ks = KeySet::parse(SECRET, SecretLength::Minimum, SecretEncoding::Plain).unwrap();
         assert_eq!(
-            sign("[1]", Source::JsonText, &ks, None).unwrap_err().kind,
+            sign("[1]", ClaimsForm::AsWritten, &ks, None)
+                .unwrap_err()
+                .kind,
             Kind::ClaimsNotObject
         );
         assert_eq!(
-            sign("{}", Source::JsonText, &ks, Some(Alg::RS256))
+            sign("{}", ClaimsForm::AsWritten, &ks, Some(Alg::RS256))
                 .unwrap_err()
                 .kind,
             Kind::AlgorithmKeyMismatch
         );
         assert_eq!(
-            sign(r#"{"a":1,"a":2}"#, Source::JsonText, &ks, None)
+            sign(r#"{"a":1,"a":2}"#, ClaimsForm::AsWritten, &ks, None)
                 .unwrap_err()
                 .kind,
             Kind::DuplicateClaim

@@ -175,8 +175,9 @@ fn no_key_detail(keys: &KeySet, alg: Alg, kid: Option<&str>, postgrest: bool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Use;
-    use crate::sign::{sign, Source};
+    use crate::claims_text::ClaimsForm;
+    use crate::keys::{SecretEncoding, SecretLength};
+    use crate::sign::sign;
 
     const SECRET: &str = "reallyreallyreallyreallyverysafe";
     const NOW: i64 = 1_700_000_000;
@@ -195,7 +196,7 @@ mod tests {
     }
 
     fn keys(s: &str) -> KeySet {
-        KeySet::parse(s, Use::Verify, false).unwrap()
+        KeySet::parse(s, SecretLength::Any, SecretEncoding::Plain).unwrap()
     }
 
     fn kind(token: &str, ks: &KeySet, postgrest: bool) -> Option<Kind> {
@@ -236,13 +237,14 @@ mod tests {
     fn round_trip_and_tampering() {
         let ks = keys(SECRET);
         for alg in [Alg::HS256, Alg::HS384, Alg::HS512] {
-            let t = sign(r#"{"role":"web","n":1}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
+            let t = sign(r#"{"role":"web","n":1}"#, ClaimsForm::Jsonb, &ks, Some(alg)).unwrap();
             let d = verify(&t, &ks, &opts(false), &mut HeaderCache::default()).unwrap();
             assert_eq!(d, r#"{"role":"web","n":1}"#);
             // payload swapped for another one: signature no longer matches
             let mut parts: Vec<&str> = t.split('.').collect();
             let forged =
-                crate::sign::sign(r#"{"role":"admin"}"#, Source::Jsonb, &ks, Some(alg)).unwrap();
+                crate::sign::sign(r#"{"role":"admin"}"#, ClaimsForm::Jsonb, &ks, Some(alg))
+                    .unwrap();
             parts[1] = forged.split('.').nth(1).unwrap();
             assert_eq!(kind(&parts.join("."), &ks, false), Some(Kind::BadSignature));
             // another secret
@@ -262,7 +264,7 @@ mod tests {
         // {"alg":"none"} . {"role":"admin"} . (empty)
         let none = "eyJhbGciOiJub25lIn0.eyJyb2xlIjoiYWRtaW4ifQ.";
         assert_eq!(kind(none, &ks, false), Some(Kind::UnsupportedAlgorithm));
-        let t = sign("{}", Source::Jsonb, &ks, Some(Alg::HS512)).unwrap();
+        let t = sign("{}", ClaimsForm::Jsonb, &ks, Some(Alg::HS512)).unwrap();
         let o = Options {
             algorithm: Some(Alg::HS256),
             ..opts(false)
@@ -275,16 +277,16 @@ mod tests {
         );
         // PostgREST pins a plain secret to HS256
         assert_eq!(kind(&t, &ks, true), Some(Kind::NoSuitableKey));
-        let t256 = sign("{}", Source::Jsonb, &ks, None).unwrap();
+        let t256 = sign("{}", ClaimsForm::Jsonb, &ks, None).unwrap();
         assert_eq!(kind(&t256, &ks, true), None);
     }
 
     #[test]
     fn kid_with_plain_secret() {
         let ks = keys(SECRET);
-        let mut with_kid = KeySet::parse(SECRET, Use::Verify, false).unwrap();
+        let mut with_kid = KeySet::parse(SECRET, SecretLength::Any, SecretEncoding::Plain).unwrap();
         with_kid.keys[0].kid = Some("k1".into());
-        let t = sign("{}", Source::Jsonb, &with_kid, None).unwrap();
+        let t = sign("{}", ClaimsForm::Jsonb, &with_kid, None).unwrap();
         assert!(t.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0."));
         // a caller-given plain secret ignores kid; PostgREST's configured one refuses it
         assert_eq!(kind(&t, &ks, false), None);
@@ -296,7 +298,7 @@ mod tests {
         let ks = keys(SECRET);
         assert_eq!(kind("a.b", &ks, false), Some(Kind::WrongParts(2)));
         assert_eq!(kind("!!.b.c", &ks, false), Some(Kind::Undecodable));
-        let t = sign("{}", Source::Jsonb, &ks, None).unwrap();
+        let t = sign("{}", ClaimsForm::Jsonb, &ks, None).unwrap();
         let (h, rest) = t.split_once('.').unwrap();
         let (_, s) = rest.split_once('.').unwrap();
         // payload not JSON, correctly signed
@@ -320,7 +322,7 @@ mod tests {
     #[test]
     fn check_returns_parts_of_refused_tokens() {
         let ks = keys(SECRET);
-        let t = sign(r#"{"exp":1}"#, Source::Jsonb, &ks, None).unwrap();
+        let t = sign(r#"{"exp":1}"#, ClaimsForm::Jsonb, &ks, None).unwrap();
         let (d, r) = check(&t, &ks, &opts(false), &mut HeaderCache::default());
         assert_eq!(r.unwrap_err().kind, Kind::Expired);
         assert_eq!(d.unwrap().payload, r#"{"exp":1}"#);
@@ -335,18 +337,18 @@ mod tests {
         let k2 = r#"{"kty":"oct","kid":"k2","k":"c2VjcmV0LXR3by1zZWNyZXQtdHdvLXNlY3JldC10d28tc2VjcmV0"}"#;
         let set = keys(&format!(r#"{{"keys":[{k1},{k2}]}}"#));
         let only1 = keys(k1);
-        let t1 = sign("{}", Source::Jsonb, &only1, None).unwrap();
+        let t1 = sign("{}", ClaimsForm::Jsonb, &only1, None).unwrap();
         assert!(t1.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0."));
         assert_eq!(kind(&t1, &set, false), None);
         assert_eq!(kind(&t1, &set, true), None);
         // signed by k1 but naming k2: only k2 is tried
-        let mut lying = KeySet::parse(k1, Use::Verify, false).unwrap();
+        let mut lying = KeySet::parse(k1, SecretLength::Any, SecretEncoding::Plain).unwrap();
         lying.keys[0].kid = Some("k2".into());
-        let t = sign("{}", Source::Jsonb, &lying, None).unwrap();
+        let t = sign("{}", ClaimsForm::Jsonb, &lying, None).unwrap();
         assert_eq!(kind(&t, &set, false), Some(Kind::BadSignature));
         // an unknown kid finds no key
         lying.keys[0].kid = Some("zz".into());
-        let t = sign("{}", Source::Jsonb, &lying, None).unwrap();
+        let t = sign("{}", ClaimsForm::Jsonb, &lying, None).unwrap();
         assert_eq!(kind(&t, &set, false), Some(Kind::NoSuitableKey));
         // a JWK without kid: a caller's choice accepts any kid, PostgREST's rules do not
         let anon =

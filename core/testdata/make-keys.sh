@@ -11,7 +11,7 @@ openssl genpkey -algorithm ED25519 -out ed25519.pem
 for k in rsa2048 p256 p384 p521 ed25519; do
     openssl pkey -in "$k.pem" -pubout -out "$k.pub.pem"
 done
-# large RSA public keys for the cancellation tests (pg_test/python/test_cancellation.py)
+# large RSA public keys for the cancellation tests (test/python/test_cancellation.py)
 for bits in 4096 8192; do
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:$bits 2>/dev/null | openssl pkey -pubout -out rsa$bits.pub.pem
 done

@@ -12,8 +12,9 @@ use super::keys::{self, NOW};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pgrst_jwt_core::alg::Alg;
 use pgrst_jwt_core::claims::ClaimRules;
+use pgrst_jwt_core::claims_text::ClaimsForm;
 use pgrst_jwt_core::keys::KeySet;
-use pgrst_jwt_core::sign::{sign, Source};
+use pgrst_jwt_core::sign::sign;
 use pgrst_jwt_core::token::HeaderCache;
 use pgrst_jwt_core::verify::{verify, Options};
 use serde_json::Value;
@@ -178,7 +179,7 @@ pub fn run(data: &[u8]) {
     assert_eq!(payload, payload_text(&theirs));
 
     // ours signs, theirs verifies and reads the same claims
-    let ours = sign(&text, Source::JsonText, &p.private, Some(p.ours)).unwrap();
+    let ours = sign(&text, ClaimsForm::AsWritten, &p.private, Some(p.ours)).unwrap();
     let got = theirs_accept(&ours, p)
         .unwrap_or_else(|| panic!("jsonwebtoken refuses our {:?} token", p.ours));
     assert_eq!(

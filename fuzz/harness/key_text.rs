@@ -8,7 +8,7 @@
 //! and a key that can sign makes signatures it verifies.
 
 use pgrst_jwt_core::alg::Family;
-use pgrst_jwt_core::keys::{jwk, shape, KeySet, Shape, Use};
+use pgrst_jwt_core::keys::{jwk, shape, KeySet, SecretEncoding, SecretLength, Shape};
 
 const WINDOW: usize = 24;
 
@@ -17,9 +17,9 @@ pub fn run(data: &[u8]) {
         return;
     };
     let (form, _) = shape(text);
-    for usage in [Use::Verify, Use::Strict] {
-        for base64 in [false, true] {
-            match KeySet::parse(text, usage, base64) {
+    for length in [SecretLength::Any, SecretLength::Minimum] {
+        for encoding in [SecretEncoding::Plain, SecretEncoding::Base64] {
+            match KeySet::parse(text, length, encoding) {
                 Err(e) => {
                     let detail = e.detail.unwrap_or_default();
                     for (i, _) in text.char_indices() {

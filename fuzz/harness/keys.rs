@@ -1,6 +1,6 @@
 //! Fixed test keys (`core/testdata/`, made by its `make-keys.sh`), parsed once.
 
-use pgrst_jwt_core::keys::{KeySet, Use};
+use pgrst_jwt_core::keys::{KeySet, SecretEncoding, SecretLength};
 use std::sync::OnceLock;
 
 pub const HMAC_SECRET: &str = "fuzzing-secret-0123456789abcdef-0123456789";
@@ -17,7 +17,7 @@ pub const ED25519_PUB: &str = include_str!("../../core/testdata/ed25519.pub.pem"
 pub const NOW: i64 = 1_700_000_000;
 
 pub fn parse(text: &str) -> KeySet {
-    KeySet::parse(text, Use::Verify, false).expect("a test key")
+    KeySet::parse(text, SecretLength::Any, SecretEncoding::Plain).expect("a test key")
 }
 
 /// Verification key sets: an HMAC secret, a JWK Set of two oct keys with kids, each

@@ -3,7 +3,7 @@
 //! asks the privilege functions PostgreSQL itself uses (table and column ACLs, role
 //! membership, predefined roles) and scans the catalogs directly.
 
-use super::{table, Source};
+use super::{table, SecretSource};
 use crate::error::Result;
 use pgrx::pg_sys;
 use std::ffi::CStr;
@@ -11,7 +11,7 @@ use std::ffi::CStr;
 /// What `jwt_secret_status()` reports.
 pub struct Status {
     pub configured: bool,
-    pub source: Option<Source>,
+    pub source: Option<SecretSource>,
     pub fingerprint: Option<String>,
     /// One line per way a non-superuser could read the secret; empty when none.
     pub exposures: Vec<String>,
@@ -53,26 +53,26 @@ fn predefined() -> Vec<(u32, &'static str, Option<bool>)> {
 }
 
 /// The status, given the configured secret (if any).
-pub fn status(configured: Option<(Source, String)>) -> Result<Status> {
+pub fn status(configured: Option<(SecretSource, String)>) -> Result<Status> {
     let mut exposures = role_settings();
     let source = configured.as_ref().map(|(s, _)| *s);
     let roles = ordinary_roles();
     match source {
-        Some(Source::Table) => {
+        Some(SecretSource::Table) => {
             if let Some(loc) = table::locate() {
                 exposures.extend(table_readers(loc, &roles));
                 exposures.extend(publications(loc));
             }
         }
-        Some(Source::Setting) if !crate::settings::preloaded() => exposures.push(
+        Some(SecretSource::Setting) if !crate::settings::preloaded() => exposures.push(
             "the pgrst.jwt_secret setting: any role reads it with current_setting() in a \
              session that has not loaded pgrst_jwt (add pgrst_jwt to shared_preload_libraries)"
                 .to_string(),
         ),
-        Some(Source::Setting) | None => {}
+        Some(SecretSource::Setting) | None => {}
     }
     if let Some(src) = source {
-        exposures.extend(predefined_members(&roles, src == Source::Table));
+        exposures.extend(predefined_members(&roles, src == SecretSource::Table));
     }
     Ok(Status {
         configured: configured.is_some(),

@@ -23,24 +23,28 @@ mod table;
 pub use exposure::status;
 
 use crate::error::{JwtError, Kind, Result};
-use crate::keys::{KeySet, Use};
+use crate::keys::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 use std::rc::Rc;
 
+/// Where the configured secret comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub enum SecretSource {
+    /// the extension's table, written by `set_pgrst_secret_from_env()`
     Table,
+    /// the `pgrst.jwt_secret` setting (the fallback)
     Setting,
 }
 
-impl Source {
+impl SecretSource {
+    /// As `jwt_secret_status()` reports it in `source`.
     pub fn name(self) -> &'static str {
         match self {
-            Source::Table => "extension table",
-            Source::Setting => "pgrst.jwt_secret setting",
+            SecretSource::Table => "extension table",
+            SecretSource::Setting => "pgrst.jwt_secret setting",
         }
     }
 }
@@ -48,7 +52,7 @@ impl Source {
 /// The configured secret, parsed.
 pub struct Configured {
     pub keys: Rc<KeySet>,
-    pub source: Source,
+    pub source: SecretSource,
     pub fingerprint: String,
 }
 
@@ -121,8 +125,12 @@ fn load_table() -> Result<(Option<table::Location>, Option<Rc<Configured>>)> {
     let configured = match row {
         None => None,
         Some(r) => Some(Rc::new(Configured {
-            keys: Rc::new(KeySet::parse(&r.secret, Use::Strict, r.is_base64)?),
-            source: Source::Table,
+            keys: Rc::new(KeySet::parse(
+                &r.secret,
+                SecretLength::Minimum,
+                SecretEncoding::base64_if(r.is_base64),
+            )?),
+            source: SecretSource::Table,
             fingerprint: fingerprint(&r.secret, r.is_base64),
         })),
     };
@@ -155,8 +163,12 @@ fn load_setting(is_base64: bool) -> Result<Option<Rc<Configured>>> {
         return Ok(Some(hit));
     }
     let c = Rc::new(Configured {
-        keys: Rc::new(KeySet::parse(&text, Use::Strict, is_base64)?),
-        source: Source::Setting,
+        keys: Rc::new(KeySet::parse(
+            &text,
+            SecretLength::Minimum,
+            SecretEncoding::base64_if(is_base64),
+        )?),
+        source: SecretSource::Setting,
         fingerprint: fingerprint(&text, is_base64),
     });
     SETTING.with(|s| *s.borrow_mut() = Some((text, is_base64, c.clone())));

@@ -6,7 +6,7 @@
 //! bytes plus an estimate per parsed key), and a largest entry weight above which a
 //! parsed text is used once and not kept.
 
-use super::set::{KeySet, Use};
+use super::set::{KeySet, SecretEncoding, SecretLength};
 use crate::error::Result;
 use std::rc::Rc;
 
@@ -15,8 +15,8 @@ const KEY_WEIGHT: usize = 8 * 1024;
 
 struct Entry {
     text: String,
-    usage: Use,
-    base64: bool,
+    length: SecretLength,
+    encoding: SecretEncoding,
     keys: Rc<KeySet>,
     weight: usize,
     used: u64,
@@ -50,18 +50,23 @@ impl KeyCache {
     }
 
     /// The parsed form of `text`; parsed at most once while it stays in the cache.
-    pub fn get(&mut self, text: &str, usage: Use, base64: bool) -> Result<Rc<KeySet>> {
+    pub fn get(
+        &mut self,
+        text: &str,
+        length: SecretLength,
+        encoding: SecretEncoding,
+    ) -> Result<Rc<KeySet>> {
         self.tick += 1;
         let tick = self.tick;
         if let Some(e) = self
             .entries
             .iter_mut()
-            .find(|e| e.usage == usage && e.base64 == base64 && e.text == text)
+            .find(|e| e.length == length && e.encoding == encoding && e.text == text)
         {
             e.used = tick;
             return Ok(e.keys.clone());
         }
-        let keys = Rc::new(KeySet::parse(text, usage, base64)?);
+        let keys = Rc::new(KeySet::parse(text, length, encoding)?);
         self.parses += 1;
         let weight = text.len() + keys.keys.len() * KEY_WEIGHT;
         if weight > self.max_entry_weight {
@@ -75,8 +80,8 @@ impl KeyCache {
         self.weight += weight;
         self.entries.push(Entry {
             text: text.to_string(),
-            usage,
-            base64,
+            length,
+            encoding,
             keys: keys.clone(),
             weight,
             used: tick,
@@ -114,20 +119,26 @@ mod tests {
     fn parses_once_and_stays_bounded() {
         let mut c = KeyCache::new(2, 1 << 20);
         for _ in 0..100 {
-            c.get("secret-one", Use::Verify, false).unwrap();
+            c.get("secret-one", SecretLength::Any, SecretEncoding::Plain)
+                .unwrap();
         }
         assert_eq!(c.parses, 1);
-        c.get("secret-two", Use::Verify, false).unwrap();
-        c.get("secret-one", Use::Verify, false).unwrap();
-        c.get("secret-three", Use::Verify, false).unwrap(); // evicts secret-two
+        c.get("secret-two", SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
+        c.get("secret-one", SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
+        c.get("secret-three", SecretLength::Any, SecretEncoding::Plain)
+            .unwrap(); // evicts secret-two
         assert_eq!(c.len(), 2);
         assert_eq!(c.parses, 3);
-        c.get("secret-one", Use::Verify, false).unwrap();
+        c.get("secret-one", SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
         assert_eq!(c.parses, 3);
-        c.get("secret-two", Use::Verify, false).unwrap();
+        c.get("secret-two", SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
         assert_eq!(c.parses, 4);
         // a failing parse is not cached and not counted as a hit
-        assert!(c.get("", Use::Verify, false).is_err());
+        assert!(c.get("", SecretLength::Any, SecretEncoding::Plain).is_err());
     }
 
     #[test]
@@ -135,19 +146,22 @@ mod tests {
         let mut c = KeyCache::new(32, 400_000);
         // an entry heavier than a quarter of the budget is parsed every time
         let big = "b".repeat(150_000);
-        c.get(&big, Use::Verify, false).unwrap();
-        c.get(&big, Use::Verify, false).unwrap();
+        c.get(&big, SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
+        c.get(&big, SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
         assert_eq!((c.parses, c.len()), (2, 0));
         // 90 kB texts: at most four fit in 400 kB
         for i in 0..20 {
             let t = format!("{i:02}{}", "x".repeat(90_000));
-            c.get(&t, Use::Verify, false).unwrap();
+            c.get(&t, SecretLength::Any, SecretEncoding::Plain).unwrap();
             assert!(c.weight() <= 400_000, "{}", c.weight());
         }
         assert_eq!(c.len(), 4);
         let recent = format!("19{}", "x".repeat(90_000));
         let parses = c.parses;
-        c.get(&recent, Use::Verify, false).unwrap();
+        c.get(&recent, SecretLength::Any, SecretEncoding::Plain)
+            .unwrap();
         assert_eq!(c.parses, parses, "the most recent text stays cached");
     }
 }

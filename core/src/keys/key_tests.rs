@@ -266,22 +266,22 @@ fn error_details_never_hold_key_material() {
 
 #[test]
 fn key_sets_accept_pem_and_jwk_texts() {
-    use super::{KeySet, Use};
+    use super::{KeySet, SecretEncoding, SecretLength};
     for (text, alg) in [
         (td::P384_SEC1, Alg::ES384),
         (td::RSA_PKCS1_PUB, Alg::RS256),
         (td::ED_JWK, Alg::EdDSA),
         (td::P521_JWK_PUB, Alg::ES512),
     ] {
-        let ks = KeySet::parse(text, Use::Strict, false).unwrap();
+        let ks = KeySet::parse(text, SecretLength::Minimum, SecretEncoding::Plain).unwrap();
         assert!(!ks.plain);
         assert_eq!(ks.keys.len(), 1);
         assert!(ks.keys[0].fits(alg) && !ks.keys[0].fits(Alg::HS256));
     }
     let e = KeySet::parse(
         &td::RSA_SPKI.replace("PUBLIC KEY", "CERTIFICATE"),
-        Use::Verify,
-        false,
+        SecretLength::Any,
+        SecretEncoding::Plain,
     );
     assert_eq!(e.err().unwrap().kind, Kind::InvalidKey);
 }

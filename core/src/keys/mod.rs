@@ -15,7 +15,7 @@ mod set;
 pub(crate) mod testdata;
 
 pub use cache::KeyCache;
-pub use set::{Key, KeySet, Use, MIN_SECRET_BYTES};
+pub use set::{Key, KeySet, SecretEncoding, SecretLength, MIN_SECRET_BYTES};
 
 use crate::crypto::hmac::HmacKey;
 use crate::error::{JwtError, Kind, Result};
@@ -62,9 +62,9 @@ pub fn shape(text: &str) -> (Shape, &str) {
 impl KeySet {
     /// Parse a secret or key text: a JWK Set (`{"keys":[...]}`), a single JWK, a PEM
     /// key, or raw HMAC bytes (PostgREST's order, plus PEM). Text shaped like a key
-    /// ([`shape`]) is a key or an error. `base64` decodes raw bytes first (PostgREST's
-    /// `jwt-secret-is-base64`).
-    pub fn parse(text: &str, usage: Use, base64: bool) -> Result<KeySet> {
+    /// ([`shape`]) is a key or an error. `length` and `encoding` say how raw bytes are
+    /// read (PostgREST's 32-byte rule, `jwt-secret-is-base64`).
+    pub fn parse(text: &str, length: SecretLength, encoding: SecretEncoding) -> Result<KeySet> {
         if text.len() > MAX_KEY_TEXT_BYTES {
             return Err(JwtError::invalid_key(format!(
                 "the key text has {} bytes; at most {MAX_KEY_TEXT_BYTES} are accepted",
@@ -98,7 +98,7 @@ impl KeySet {
                 keys: vec![Key::new(pem::parse_key(unmarked)?)],
                 plain: false,
             }),
-            Shape::Raw => raw_secret(text, usage, base64),
+            Shape::Raw => raw_secret(text, length, encoding),
         }
     }
 }
@@ -118,16 +118,15 @@ fn not_json(e: &serde_json::Error) -> JwtError {
     ))
 }
 
-fn raw_secret(text: &str, usage: Use, base64: bool) -> Result<KeySet> {
-    let bytes = if base64 {
-        decode_base64_secret(text)?
-    } else {
-        text.as_bytes().to_vec()
+fn raw_secret(text: &str, length: SecretLength, encoding: SecretEncoding) -> Result<KeySet> {
+    let bytes = match encoding {
+        SecretEncoding::Base64 => decode_base64_secret(text)?,
+        SecretEncoding::Plain => text.as_bytes().to_vec(),
     };
     if bytes.is_empty() {
         return Err(JwtError::new(Kind::EmptySecret));
     }
-    if usage == Use::Strict && bytes.len() < MIN_SECRET_BYTES {
+    if length == SecretLength::Minimum && bytes.len() < MIN_SECRET_BYTES {
         return Err(JwtError::with_detail(
             Kind::SecretTooShort,
             format!("the secret has {} bytes", bytes.len()),
@@ -171,14 +170,24 @@ mod tests {
     #[test]
     fn raw_secrets_follow_postgrest_length_rule() {
         let short = "0123456789abcdef0123456789abcde"; // 31 bytes
-        assert!(KeySet::parse(short, Use::Verify, false).is_ok());
-        let e = KeySet::parse(short, Use::Strict, false).err().unwrap();
+        assert!(KeySet::parse(short, SecretLength::Any, SecretEncoding::Plain).is_ok());
+        let e = KeySet::parse(short, SecretLength::Minimum, SecretEncoding::Plain)
+            .err()
+            .unwrap();
         assert_eq!(e.kind, Kind::SecretTooShort);
         assert!(!e.to_string().contains(short));
-        let ok = KeySet::parse(&format!("{short}f"), Use::Strict, false).unwrap();
+        let ok = KeySet::parse(
+            &format!("{short}f"),
+            SecretLength::Minimum,
+            SecretEncoding::Plain,
+        )
+        .unwrap();
         assert!(ok.plain);
         assert_eq!(
-            KeySet::parse("", Use::Verify, false).err().unwrap().kind,
+            KeySet::parse("", SecretLength::Any, SecretEncoding::Plain)
+                .err()
+                .unwrap()
+                .kind,
             Kind::EmptySecret
         );
     }
@@ -190,16 +199,19 @@ mod tests {
         let std = base64::engine::general_purpose::STANDARD.encode(raw);
         let url = std.replace('+', "-").replace('/', "_");
         for s in [std.clone(), format!("  {url}\n")] {
-            let ks = KeySet::parse(&s, Use::Strict, true).unwrap();
+            let ks = KeySet::parse(&s, SecretLength::Minimum, SecretEncoding::Base64).unwrap();
             assert!(ks.plain);
         }
         let short = base64::engine::general_purpose::STANDARD.encode([1u8; 31]);
         assert_eq!(
-            KeySet::parse(&short, Use::Strict, true).err().unwrap().kind,
+            KeySet::parse(&short, SecretLength::Minimum, SecretEncoding::Base64)
+                .err()
+                .unwrap()
+                .kind,
             Kind::SecretTooShort
         );
         assert_eq!(
-            KeySet::parse("not*base64!", Use::Strict, true)
+            KeySet::parse("not*base64!", SecretLength::Minimum, SecretEncoding::Base64)
                 .err()
                 .unwrap()
                 .kind,
@@ -209,7 +221,7 @@ mod tests {
 
     #[test]
     fn hmac_key_signs_only_hs_algorithms() {
-        let ks = KeySet::parse("k", Use::Verify, false).unwrap();
+        let ks = KeySet::parse("k", SecretLength::Any, SecretEncoding::Plain).unwrap();
         let (key, alg) = ks.signing_key(None).unwrap();
         assert_eq!(alg, Alg::HS256);
         assert!(key.fits(Alg::HS512));
@@ -219,7 +231,7 @@ mod tests {
     }
 
     fn refused(text: &str) -> String {
-        let e = KeySet::parse(text, Use::Verify, false)
+        let e = KeySet::parse(text, SecretLength::Any, SecretEncoding::Plain)
             .err()
             .unwrap_or_else(|| panic!("{text:?} must be refused"));
         assert_eq!(e.kind, Kind::InvalidKey, "{text:?}: {e:?}");
@@ -242,7 +254,7 @@ mod tests {
             format!("\u{feff}\u{feff}\u{a0}{jwk}"),
             format!("{{\"keys\":[{jwk}]}}"),
         ] {
-            let ks = KeySet::parse(&text, Use::Verify, false).unwrap();
+            let ks = KeySet::parse(&text, SecretLength::Any, SecretEncoding::Plain).unwrap();
             assert!(!ks.plain, "{text:?}");
             assert!(ks.keys.iter().all(|k| k.family() != Family::Hmac));
         }
@@ -261,7 +273,12 @@ mod tests {
         let d = refused("{\"kty\": Zq9secretmarker}");
         assert!(!d.contains("Zq9"), "{d}");
         // raw secrets stay raw, a BOM among their bytes
-        let raw = KeySet::parse("\u{feff}plain secret bytes", Use::Verify, false).unwrap();
+        let raw = KeySet::parse(
+            "\u{feff}plain secret bytes",
+            SecretLength::Any,
+            SecretEncoding::Plain,
+        )
+        .unwrap();
         assert!(raw.plain);
         assert_eq!(shape("  {").0, Shape::JsonObject);
         assert_eq!(shape("abc").0, Shape::Raw);
@@ -271,14 +288,18 @@ mod tests {
     fn key_text_and_key_count_are_bounded() {
         let big = "x".repeat(MAX_KEY_TEXT_BYTES + 1);
         assert!(refused(&big).contains("at most 1048576"));
-        assert!(KeySet::parse(&big[1..], Use::Verify, false).is_ok());
+        assert!(KeySet::parse(&big[1..], SecretLength::Any, SecretEncoding::Plain).is_ok());
         let k = r#"{"kty":"oct","k":"c2VjcmV0"}"#;
         let set = |n: usize| format!("{{\"keys\":[{}]}}", vec![k; n].join(","));
         assert_eq!(
-            KeySet::parse(&set(jwk::MAX_KEYS_IN_SET), Use::Verify, false)
-                .unwrap()
-                .keys
-                .len(),
+            KeySet::parse(
+                &set(jwk::MAX_KEYS_IN_SET),
+                SecretLength::Any,
+                SecretEncoding::Plain
+            )
+            .unwrap()
+            .keys
+            .len(),
             jwk::MAX_KEYS_IN_SET
         );
         assert!(refused(&set(jwk::MAX_KEYS_IN_SET + 1)).contains("at most 100"));

@@ -14,13 +14,33 @@ pub struct Key {
     material: Box<dyn KeyMaterial>,
 }
 
-/// How raw (non-JSON, non-PEM) secret bytes are accepted.
+/// The length a raw secret (a text that is not JSON or PEM) must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Use {
-    /// verification with a caller-given secret: any non-empty secret
-    Verify,
-    /// signing, or PostgREST's configured secret: at least 32 bytes
-    Strict,
+pub enum SecretLength {
+    /// any non-empty secret: verification with a caller-given secret
+    Any,
+    /// at least [`MIN_SECRET_BYTES`] (32) bytes: signing, and PostgREST's configured secret
+    Minimum,
+}
+
+/// How a raw secret is written (PostgREST's `jwt-secret-is-base64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretEncoding {
+    /// the text's bytes are the secret
+    Plain,
+    /// the text is base64 (either alphabet, padding optional) of the secret
+    Base64,
+}
+
+impl SecretEncoding {
+    /// `Base64` when `is_base64`, else `Plain`.
+    pub fn base64_if(is_base64: bool) -> SecretEncoding {
+        if is_base64 {
+            SecretEncoding::Base64
+        } else {
+            SecretEncoding::Plain
+        }
+    }
 }
 
 /// The keys a secret text stands for.

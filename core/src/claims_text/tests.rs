@@ -1,10 +1,10 @@
-//! Claims compaction: order, whole-second time claims, refusals.
+//! Claims normalisation: order, whole-second time claims, refusals.
 
 use super::*;
 
 fn c(s: &str) -> Result<String> {
     let mut out = String::new();
-    compact_claims(s, &mut out, true).map(|_| out)
+    normalize(s, &mut out, ClaimsForm::AsWritten).map(|_| out)
 }
 
 #[test]

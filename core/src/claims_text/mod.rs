@@ -1,7 +1,8 @@
-//! Claims for signing: one validating pass over the JSON text that writes it back as
-//! compact JSON in the input's key order, with the time claims `exp`, `nbf` and `iat`
-//! truncated to whole seconds (PostgREST reads a fractional time claim as 0).
-//! No intermediate tree is built.
+//! The claims text for signing: one validating pass over the caller's JSON text that
+//! writes it back normalised, as compact JSON (no insignificant whitespace) in the
+//! input's key order, with the time claims `exp`, `nbf` and `iat` truncated to whole
+//! seconds (PostgREST reads a fractional time claim as 0). No intermediate tree is built.
+//! (Not to be confused with the JWS compact serialization of a token, `token.rs`.)
 
 use crate::error::{JwtError, Kind, Result};
 use crate::numeric::truncate_seconds;
@@ -10,9 +11,18 @@ use std::collections::HashSet;
 const MAX_DEPTH: usize = 128;
 const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
 
-/// Validate `input` as a JSON object and append its compact form to `out`.
-/// `check_duplicates` refuses repeated top-level names (json/text input; jsonb has none).
-pub fn compact_claims(input: &str, out: &mut String, check_duplicates: bool) -> Result<()> {
+/// How the claims text reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimsForm {
+    /// jsonb's text form: its names are unique already
+    Jsonb,
+    /// json or text as the caller wrote it: a repeated top-level name is refused
+    AsWritten,
+}
+
+/// Validate `input` as a JSON object and append its normalised form to `out`.
+pub fn normalize(input: &str, out: &mut String, form: ClaimsForm) -> Result<()> {
+    let check_duplicates = form == ClaimsForm::AsWritten;
     let mut p = Parser {
         s: input.as_bytes(),
         src: input,

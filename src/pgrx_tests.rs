@@ -1,4 +1,5 @@
-//! `#[pg_test]`s: the SQL layer inside a real PostgreSQL (run by `cargo pgrx test`).
+//! `#[pg_test]`s: the SQL layer inside a real PostgreSQL (run by `cargo pgrx test`, which
+//! builds with the Cargo feature `pg_test`; `make pgtest`).
 
 use pgrx::prelude::*;
 
