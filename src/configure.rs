@@ -2,9 +2,9 @@
 //! validate it, store it in the extension's table and, when asked, in PostgREST's
 //! in-database configuration for its login role. The secret never appears in SQL text.
 
-use crate::error::{JwtError, Kind, Result};
-use crate::keys::{KeySet, SecretEncoding, SecretLength};
 use crate::store;
+use pgrst_jwt_core::{JwtError, Kind, Result};
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use std::ffi::CString;
 
@@ -19,7 +19,7 @@ pub fn set_from_env(
             "only superusers may read the server's environment",
         ));
     }
-    let name = crate::error::truncate(env_var, 64);
+    let name = pgrst_jwt_core::truncate(env_var, 64);
     let value = std::env::var(env_var)
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -71,7 +71,7 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
             Kind::InvalidArgument("postgrest_role"),
             format!(
                 "role \"{}\" does not exist",
-                crate::error::truncate(role, 64)
+                pgrst_jwt_core::truncate(role, 64)
             ),
         ));
     }
@@ -87,7 +87,7 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
     if is_secret {
         pgrx::warning!(
             "the JWT secret is now also stored in the settings of role \"{}\"; pg_db_role_setting is readable by every role",
-            crate::error::truncate(role, 64)
+            pgrst_jwt_core::truncate(role, 64)
         );
     }
     Ok(())

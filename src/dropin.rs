@@ -3,7 +3,7 @@
 //! main extension does not, so its schema stays uncrowded).
 //!
 //! pgjwt 0.2 is PL/pgSQL over pgcrypto; its results are reproduced exactly: the token
-//! format comes from `crate::pgjwt`, and the steps that are PostgreSQL functions in pgjwt
+//! format comes from `pgrst_jwt_core::pgjwt`, and the steps that are PostgreSQL functions in pgjwt
 //! call those same functions here (`decode(…, 'base64')`, `convert_from(…, 'utf8')`,
 //! `::json`, `->>`, `::double precision`, `to_timestamp`), so their errors and edge cases
 //! are pgjwt's. Two things differ on purpose: the signature is compared in constant
@@ -17,7 +17,7 @@ use std::ffi::CString;
 
 #[pg_extern(immutable, parallel_safe, strict, sql = false)]
 fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: &str, algorithm: &str) -> String {
-    crate::pgjwt::sign(&payload.0, secret, algorithm).or_raise()
+    pgrst_jwt_core::pgjwt::sign(&payload.0, secret, algorithm).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -37,14 +37,16 @@ fn pgjwt_verify(
     let Some(token) = token else {
         return TableIterator::once((None, None, None));
     };
-    let parts = crate::pgjwt::split(token);
+    let parts = pgrst_jwt_core::pgjwt::split(token);
     // pgjwt's select list, in its order: header, payload, signature_ok
     let header = Some(json_of_part(parts.header));
     let payload = parts.payload.map(json_of_part);
     let signature_ok = match secret {
         // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
         None => None,
-        Some(s) => crate::pgjwt::signature_ok(&parts, s, algorithm.unwrap_or("")).or_raise(),
+        Some(s) => {
+            pgrst_jwt_core::pgjwt::signature_ok(&parts, s, algorithm.unwrap_or("")).or_raise()
+        }
     };
     // signature_ok AND alg matches AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP,
     // evaluated left to right like SQL's AND (a false stops it)
@@ -74,7 +76,7 @@ fn and(left: Option<bool>, right: impl FnOnce() -> Option<bool>) -> Option<bool>
 
 /// `convert_from(url_decode(part), 'utf8')::json`, with PostgreSQL's functions.
 fn json_of_part(part: &str) -> JsonDatum {
-    let padded = crate::pgjwt::to_padded_base64(part);
+    let padded = pgrst_jwt_core::pgjwt::to_padded_base64(part);
     // SAFETY: each function gets the argument types its SQL signature declares (text,
     // text → bytea; bytea, name → text; cstring → json) and raises its own errors.
     unsafe {

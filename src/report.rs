@@ -1,7 +1,7 @@
 //! Raising a `JwtError` as a PostgreSQL error, and keeping tokens and secrets out of the
 //! server log: errors we raise are logged without their STATEMENT text.
 
-use pgrst_jwt_core::error::{JwtError, Result, SqlState};
+use pgrst_jwt_core::{JwtError, Result, SqlState};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::ffi::CStr;

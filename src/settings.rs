@@ -18,7 +18,7 @@
 //! other `pgrst.*` names. `pgrst_jwt.max_token_bytes` only bounds work, so any role
 //! may set it.
 
-use crate::role::RolePath;
+use pgrst_jwt_core::RolePath;
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,7 +2,7 @@
 //! as their text form and results leave through `jsonb_in` (no serde tree in between);
 //! `json` as its stored text; `name` as a Rust string.
 
-use crate::error::{JwtError, Kind};
+use pgrst_jwt_core::{JwtError, Kind};
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
 use pgrx::pg_sys;
@@ -130,7 +130,7 @@ unsafe impl BoxRet for JsonDatum {
 /// Build a jsonb value from JSON text with `jsonb_in`. What serde accepts but jsonb
 /// refuses (lone surrogates, numbers beyond numeric's range, nesting beyond the stack)
 /// becomes `Kind::ClaimsParse`; any other error (a cancel, out of memory) is raised again.
-pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {
+pub fn to_jsonb(text: String) -> pgrst_jwt_core::Result<JsonbDatum> {
     let refused = || {
         JwtError::with_detail(
             Kind::ClaimsParse,

@@ -167,11 +167,6 @@ impl Curve {
             Curve::P521 => 66,
         }
     }
-
-    /// The one algorithm of keys on this curve.
-    pub fn alg(self) -> Alg {
-        Family::Ec(self).default_alg()
-    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 //! names in json/text input, `\u0000`, time claims that are not numbers or out of
 //! range, non-objects).
 
-use pgrst_jwt_core::claims_text::{normalize, ClaimsForm};
-use pgrst_jwt_core::error::Kind;
+use pgrst_jwt_core::{normalize_claims as normalize, truncate_seconds, ClaimsForm, Kind};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,7 +38,7 @@ pub fn run(data: &[u8]) {
                 for name in TIME_CLAIMS {
                     if let Some(v) = want.get_mut(name) {
                         let text = raw[name].get();
-                        let secs = pgrst_jwt_core::numeric::truncate_seconds(text)
+                        let secs = truncate_seconds(text)
                             .expect("a time claim normalize accepted is in range");
                         *v = Value::from(secs);
                     }

@@ -7,8 +7,7 @@
 //! a parsed asymmetric key's public JWK parses back to a key with the same public JWK,
 //! and a key that can sign makes signatures it verifies.
 
-use pgrst_jwt_core::alg::Family;
-use pgrst_jwt_core::keys::{jwk, shape, KeySet, SecretEncoding, SecretLength, Shape};
+use pgrst_jwt_core::{parse_jwk, shape, Family, KeySet, SecretEncoding, SecretLength, Shape};
 
 const WINDOW: usize = 24;
 
@@ -68,7 +67,7 @@ fn round_trip(keys: &KeySet) {
         let public = key
             .public_jwk()
             .expect("an asymmetric key has a public JWK");
-        let again = jwk::parse_jwk(&public).expect("its public JWK parses");
+        let again = parse_jwk(&public).expect("its public JWK parses");
         assert_eq!(
             again.family(),
             key.family(),

@@ -1,6 +1,6 @@
 //! Fixed test keys (`core/testdata/`, made by its `make-keys.sh`), parsed once.
 
-use pgrst_jwt_core::keys::{KeySet, SecretEncoding, SecretLength};
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use std::sync::OnceLock;
 
 pub const HMAC_SECRET: &str = "fuzzing-secret-0123456789abcdef-0123456789";

@@ -4,22 +4,35 @@
 //! membership, predefined roles) and scans the catalogs directly.
 
 use super::{table, SecretSource};
-use crate::error::Result;
+use pgrst_jwt_core::Result;
 use pgrx::pg_sys;
 use std::ffi::CStr;
 
 /// What `jwt_secret_status()` reports.
 pub struct Status {
-    pub configured: bool,
-    pub source: Option<SecretSource>,
-    pub fingerprint: Option<String>,
+    configured: bool,
+    source: Option<SecretSource>,
+    fingerprint: Option<String>,
     /// One line per way a non-superuser could read the secret; empty when none.
-    pub exposures: Vec<String>,
+    exposures: Vec<String>,
 }
 
+/// `jwt_secret_status()`'s row: configured, source, fingerprint, readable_by_public,
+/// exposures.
+pub type StatusRow = (bool, Option<String>, Option<String>, bool, Vec<String>);
+
 impl Status {
-    pub fn readable_by_public(&self) -> bool {
-        !self.exposures.is_empty()
+    /// The row, with the readability rule: readable by a non-superuser when any
+    /// exposure was found.
+    pub fn into_row(self) -> StatusRow {
+        let readable_by_public = !self.exposures.is_empty();
+        (
+            self.configured,
+            self.source.map(|s| s.name().to_string()),
+            self.fingerprint,
+            readable_by_public,
+            self.exposures,
+        )
     }
 }
 
@@ -265,7 +278,7 @@ unsafe fn scan_with_desc(
         if tuple.is_null() {
             break;
         }
-        crate::interrupt::check();
+        pgrx::check_for_interrupts!();
         f(tuple, (*rel).rd_att);
     }
     pg_sys::systable_endscan(scan);

@@ -20,10 +20,10 @@
 mod exposure;
 mod table;
 
-pub use exposure::status;
+pub use exposure::StatusRow;
 
-use crate::error::{JwtError, Kind, Result};
-use crate::keys::{KeySet, SecretEncoding, SecretLength};
+use pgrst_jwt_core::{JwtError, Kind, Result};
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
@@ -181,6 +181,22 @@ pub fn configured(setting_is_base64: bool) -> Result<Option<Rc<Configured>>> {
         Some(c) => Ok(Some(c)),
         None => load_setting(setting_is_base64),
     }
+}
+
+/// `jwt_secret_status()`: whether and where a secret is configured (the setting read as
+/// base64 when `setting_is_base64`), and every way a non-superuser could read it.
+pub fn status(setting_is_base64: bool) -> Result<StatusRow> {
+    let c = configured(setting_is_base64)?;
+    let s = exposure::status(c.map(|c| (c.source, c.fingerprint.clone())))?;
+    Ok(s.into_row())
+}
+
+/// The table changed (the trigger of SQL writes, as [`table::write`] does for ours):
+/// every backend reloads the secret at its next use.
+pub fn announce_change(relid: pg_sys::Oid) {
+    // SAFETY: queues a relcache invalidation for an existing relation (the trigger's);
+    // it is sent at commit, to every backend and hot standby.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(relid) };
 }
 
 /// The configured secret, or PostgREST's `Server lacks JWT secret`.

@@ -10,7 +10,7 @@
 //! Privileges are not checked here: reading the row for `jwt_verify(token)` is the
 //! extension's own business; the callers of [`write`] check that the user is a superuser.
 
-use crate::error::{JwtError, Kind, Result};
+use pgrst_jwt_core::{JwtError, Kind, Result};
 use pgrx::pg_sys;
 use std::ffi::CStr;
 
