@@ -13,6 +13,8 @@ pub fn set_from_env(
     is_base64: bool,
     postgrest_role: Option<&str>,
 ) -> Result<String> {
+    // SAFETY: reads whether the current user is a superuser (from the syscache), which
+    // any code running in a transaction may ask.
     if !unsafe { pg_sys::superuser() } {
         return Err(JwtError::with_detail(
             Kind::PermissionDenied("set_pgrst_secret_from_env"),
@@ -66,6 +68,8 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
     let crole = CString::new(role).map_err(|_| {
         JwtError::with_detail(Kind::InvalidArgument("postgrest_role"), "NUL in role name")
     })?;
+    // SAFETY: a syscache lookup by name (missing_ok: InvalidOid when there is none) of a
+    // NUL-terminated string that lives for the call.
     if unsafe { pg_sys::get_role_oid(crole.as_ptr(), true) } == pg_sys::InvalidOid {
         return Err(JwtError::with_detail(
             Kind::InvalidArgument("postgrest_role"),
@@ -118,6 +122,14 @@ fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
     let ident = format!("\"{}\"", role.replace('"', "\"\""));
     let sql = CString::new(format!("ALTER ROLE {ident} SET {name} = 'x'")).map_err(|_| failed())?;
     let cvalue = CString::new(value).map_err(|_| failed())?;
+    // SAFETY: raw_parser parses our own statement (a NUL-terminated string alive for the
+    // call) into a List of RawStmt nodes allocated in the current memory context. Before
+    // a field is read or written, each node is checked to be what the grammar makes of
+    // `ALTER ROLE r SET name = 'x'`: an AlterRoleSetStmt, its VariableSetStmt, and one
+    // A_Const holding a String. The placeholder string is replaced by a palloc'd copy of
+    // the value (pstrdup), so the tree owns it as it owns the parser's strings, and the
+    // statement is handed to AlterRoleSet, which checks privileges and writes
+    // pg_db_role_setting as the ALTER ROLE command does. Its errors unwind through pgrx.
     unsafe {
         let list = pg_sys::raw_parser(sql.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
         let list = pgrx::PgList::<pg_sys::RawStmt>::from_pg(list);
@@ -127,8 +139,18 @@ fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
             return Err(failed());
         }
         let set = (*stmt).setstmt;
+        if set.is_null() || (*set).type_ != pg_sys::NodeTag::T_VariableSetStmt {
+            return Err(failed());
+        }
         let args = pgrx::PgList::<pg_sys::A_Const>::from_pg((*set).args);
         let constant = args.get_ptr(0).ok_or_else(failed)?;
+        if args.len() != 1
+            || (*constant).type_ != pg_sys::NodeTag::T_A_Const
+            || (*constant).isnull
+            || (*constant).val.node.type_ != pg_sys::NodeTag::T_String
+        {
+            return Err(failed());
+        }
         (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr());
         pg_sys::AlterRoleSet(stmt);
         // the next ALTER ROLE of this command must see this one's row

@@ -122,9 +122,9 @@ fn field_text(json: &JsonDatum, name: &str) -> Option<String> {
 fn try_cast_double(text: &str) -> Option<f64> {
     let c = CString::new(text).ok()?;
     let ptr = c.as_ptr();
+    // SAFETY: float8in(cstring), with `c` alive for the call; a failure is an ERROR,
+    // caught here (it has no side effects to undo, as in pgjwt's EXCEPTION block)
     PgTryBuilder::new(|| unsafe {
-        // SAFETY: float8in(cstring), with `c` alive for the call; a failure is an ERROR,
-        // caught here (it has no side effects to undo, as in pgjwt's EXCEPTION block)
         direct_function_call::<f64>(pg_sys::float8in, &[Some(pg_sys::Datum::from(ptr))])
     })
     .catch_when(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, |e| e.rethrow())

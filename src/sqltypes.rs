@@ -15,6 +15,9 @@ use std::ffi::{CStr, CString};
 pub struct JsonbText(pub String);
 
 impl FromDatum for JsonbText {
+    /// # Safety
+    /// `datum` is a jsonb datum (possibly toasted or packed) when `is_null` is false,
+    /// as pgrx guarantees for an argument declared `jsonb`.
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
@@ -24,14 +27,20 @@ impl FromDatum for JsonbText {
             return None;
         }
         let varlena = datum.cast_mut_ptr::<pg_sys::varlena>();
-        let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
-        let cstr = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
-        let text = String::from_utf8_lossy(cstr.to_bytes()).into_owned();
-        pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
-        if detoasted != varlena {
-            pg_sys::pfree(detoasted as *mut std::ffi::c_void);
+        // SAFETY: the datum is a jsonb varlena (the contract above); detoasting gives a
+        // plain copy or the value itself, jsonb_out (jsonb → cstring) returns a palloc'd
+        // string that is copied and freed here, and a detoasted copy is freed too (never
+        // the caller's value).
+        unsafe {
+            let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+            let cstr = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
+            let text = String::from_utf8_lossy(cstr.to_bytes()).into_owned();
+            pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
+            if detoasted != varlena {
+                pg_sys::pfree(detoasted as *mut std::ffi::c_void);
+            }
+            Some(JsonbText(text))
         }
-        Some(JsonbText(text))
     }
 }
 
@@ -41,20 +50,30 @@ impl_sql_translatable!(JsonbText, "jsonb");
 pub struct JsonText(pub String);
 
 impl FromDatum for JsonText {
+    /// # Safety
+    /// `datum` is a json datum when `is_null` is false (an argument declared `json`).
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
         oid: pg_sys::Oid,
     ) -> Option<JsonText> {
-        pgrx::datum::JsonString::from_polymorphic_datum(datum, is_null, oid).map(|j| JsonText(j.0))
+        // SAFETY: pgrx's own conversion of a json datum, under the same contract.
+        unsafe { pgrx::datum::JsonString::from_polymorphic_datum(datum, is_null, oid) }
+            .map(|j| JsonText(j.0))
     }
 }
 
 impl_sql_translatable!(JsonText, "json");
 
+/// Arguments of these types unbox through their `FromDatum` (a NULL one panics, which
+/// pgrx turns into an ERROR; the functions taking them are `STRICT` or take an Option).
 macro_rules! arg_abi {
     ($($t:ty),*) => {$(
+        // SAFETY: unboxing goes through `FromDatum`, whose contract (a datum of the
+        // declared SQL type) pgrx upholds for the function's argument.
         unsafe impl<'fcx> ArgAbi<'fcx> for $t {
+            /// # Safety
+            /// `arg` is an argument of the function being called, of the declared type.
             unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
                 arg.unbox_arg_using_from_datum()
@@ -67,6 +86,9 @@ macro_rules! arg_abi {
 pub struct RoleName(pub String);
 
 impl FromDatum for RoleName {
+    /// # Safety
+    /// `datum` is a `name` datum (a pointer to a NUL-terminated NameData) when `is_null`
+    /// is false.
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
@@ -76,7 +98,10 @@ impl FromDatum for RoleName {
             return None;
         }
         let p = datum.cast_mut_ptr::<std::ffi::c_char>();
-        Some(RoleName(CStr::from_ptr(p).to_string_lossy().into_owned()))
+        // SAFETY: a NameData is NUL-terminated within its 64 bytes; it is copied here.
+        Some(RoleName(
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned(),
+        ))
     }
 }
 
@@ -100,9 +125,14 @@ impl IntoDatum for JsonbDatum {
     }
 }
 
+// SAFETY: the datum is a jsonb value jsonb_in built in the function's memory context,
+// returned as the function's (declared jsonb) result.
 unsafe impl BoxRet for JsonbDatum {
+    /// # Safety
+    /// `fcinfo` is the call's, whose result type is jsonb.
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        fcinfo.return_raw_datum(self.0)
+        // SAFETY: a valid jsonb datum, not NULL, for a function returning jsonb.
+        unsafe { fcinfo.return_raw_datum(self.0) }
     }
 }
 
@@ -121,9 +151,14 @@ impl IntoDatum for JsonDatum {
     }
 }
 
+// SAFETY: the datum is a json value json_in built in the function's memory context,
+// returned as the function's (declared json) result.
 unsafe impl BoxRet for JsonDatum {
+    /// # Safety
+    /// `fcinfo` is the call's, whose result type is json.
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        fcinfo.return_raw_datum(self.0)
+        // SAFETY: a valid json datum, not NULL, for a function returning json.
+        unsafe { fcinfo.return_raw_datum(self.0) }
     }
 }
 

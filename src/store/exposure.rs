@@ -174,6 +174,7 @@ fn publications(loc: table::Location) -> Vec<String> {
             // SAFETY: a syscache lookup; NULL when the publication is gone.
             let p = unsafe { pg_sys::get_publication_name(oid, true) };
             if !p.is_null() {
+                // SAFETY: a palloc'd NUL-terminated copy of the name, copied here.
                 let name = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
                 if !names.contains(&name) {
                     names.push(name);

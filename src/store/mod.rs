@@ -80,6 +80,12 @@ pub fn init() {
     unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(relcache_changed), pg_sys::Datum::from(0)) }
 }
 
+/// The relcache callback: bumps the generation when our table (or every relation) is
+/// invalidated.
+///
+/// # Safety
+/// Called by PostgreSQL's invalidation processing, which may happen inside any of its
+/// calls: it touches only this thread's `Cell`s (no allocation, no catalog access).
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn relcache_changed(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     let ours = TABLE_OID.with(Cell::get);
@@ -231,6 +237,7 @@ pub fn setting(name: &CStr) -> Option<String> {
     if p.is_null() {
         return None;
     }
+    // SAFETY: not NULL (checked), NUL-terminated, and copied before anything can change it.
     let v = unsafe { CStr::from_ptr(p) }.to_string_lossy();
     let v = v.trim();
     (!v.is_empty()).then(|| v.to_string())
