@@ -7,6 +7,7 @@ use pgrst_jwt_core::{JwtError, Kind, Result};
 use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use std::ffi::CString;
+use zeroize::Zeroizing;
 
 pub fn set_from_env(
     env_var: &str,
@@ -22,8 +23,10 @@ pub fn set_from_env(
         ));
     }
     let name = pgrst_jwt_core::truncate(env_var, 64);
+    // the secret: every copy made here is wiped when dropped
     let value = std::env::var(env_var)
         .ok()
+        .map(Zeroizing::new)
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| {
             JwtError::with_detail(
@@ -55,12 +58,12 @@ pub fn set_from_env(
 
 /// What PostgREST should be given: the secret itself for HMAC; for asymmetric keys only
 /// their public JWK Set (PostgREST only verifies).
-fn postgrest_value(value: &str, keys: &KeySet) -> (String, bool) {
+fn postgrest_value(value: &str, keys: &KeySet) -> (Zeroizing<String>, bool) {
     let jwks = keys.public_jwks();
     if jwks["keys"].as_array().is_none_or(Vec::is_empty) {
-        (value.to_string(), true)
+        (Zeroizing::new(value.to_string()), true)
     } else {
-        (jwks.to_string(), false)
+        (Zeroizing::new(jwks.to_string()), false)
     }
 }
 
@@ -121,7 +124,13 @@ fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
     };
     let ident = format!("\"{}\"", role.replace('"', "\"\""));
     let sql = CString::new(format!("ALTER ROLE {ident} SET {name} = 'x'")).map_err(|_| failed())?;
-    let cvalue = CString::new(value).map_err(|_| failed())?;
+    // NUL-terminated, and wiped when dropped (it may be the secret)
+    if value.contains('\0') {
+        return Err(failed());
+    }
+    let mut cvalue = Zeroizing::new(Vec::with_capacity(value.len() + 1));
+    cvalue.extend_from_slice(value.as_bytes());
+    cvalue.push(0);
     // SAFETY: raw_parser parses our own statement (a NUL-terminated string alive for the
     // call) into a List of RawStmt nodes allocated in the current memory context. Before
     // a field is read or written, each node is checked to be what the grammar makes of
@@ -151,7 +160,7 @@ fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
         {
             return Err(failed());
         }
-        (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr());
+        (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr().cast());
         pg_sys::AlterRoleSet(stmt);
         // the next ALTER ROLE of this command must see this one's row
         pg_sys::CommandCounterIncrement();

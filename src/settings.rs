@@ -22,6 +22,7 @@ use pgrst_jwt_core::RolePath;
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
+use zeroize::Zeroizing;
 
 pub static MAX_TOKEN_BYTES: GucSetting<i32> = GucSetting::<i32>::new(65536);
 pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
@@ -150,8 +151,12 @@ pub fn role_claim_key() -> Option<String> {
 }
 
 /// The `pgrst.jwt_secret` setting, if set (untrimmed text is trimmed, as PostgREST does).
-pub fn secret_setting() -> Option<String> {
-    text(&JWT_SECRET)
+/// It is a secret: every copy made here is wiped when dropped.
+pub fn secret_setting() -> Option<Zeroizing<String>> {
+    let raw = Zeroizing::new(JWT_SECRET.get()?.into_bytes());
+    let text = Zeroizing::new(String::from_utf8_lossy(&raw).into_owned());
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| Zeroizing::new(trimmed.to_string()))
 }
 
 /// PostgreSQL's boolean spellings; anything unrecognised reads as false.

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 use std::rc::Rc;
+use zeroize::Zeroizing;
 
 /// Where the configured secret comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,10 @@ pub struct Configured {
     pub fingerprint: String,
 }
 
+/// A load of the `pgrst.jwt_secret` setting: its text (wiped when replaced), whether it
+/// was read as base64, and what it holds.
+type SettingLoad = (Zeroizing<String>, bool, Rc<Configured>);
+
 /// A load of the table: where it was, and what it held (None: no row).
 struct Loaded {
     generation: u64,
@@ -71,7 +76,7 @@ thread_local! {
     static TABLE_OID: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
     static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     /// The setting source, keyed by the setting's text and base64 flag.
-    static SETTING: RefCell<Option<(String, bool, Rc<Configured>)>> = const { RefCell::new(None) };
+    static SETTING: RefCell<Option<SettingLoad>> = const { RefCell::new(None) };
 }
 
 /// Register the relcache callback (from `_PG_init`).
@@ -163,7 +168,7 @@ fn load_setting(is_base64: bool) -> Result<Option<Rc<Configured>>> {
     if let Some(hit) = SETTING.with(|s| {
         s.borrow()
             .as_ref()
-            .filter(|(t, b, _)| *t == text && *b == is_base64)
+            .filter(|(t, b, _)| t.as_str() == text.as_str() && *b == is_base64)
             .map(|(_, _, c)| c.clone())
     }) {
         return Ok(Some(hit));

@@ -9,12 +9,14 @@
 use super::set::{KeySet, SecretEncoding, SecretLength};
 use crate::error::Result;
 use std::rc::Rc;
+use zeroize::Zeroizing;
 
 /// Estimated memory of one parsed key (an RSA-8192 key with its verifiers is below).
 const KEY_WEIGHT: usize = 8 * 1024;
 
 struct Entry {
-    text: String,
+    /// the key text (a secret, perhaps): wiped when the entry is dropped
+    text: Zeroizing<String>,
     length: SecretLength,
     encoding: SecretEncoding,
     keys: Rc<KeySet>,
@@ -63,7 +65,7 @@ impl KeyCache {
         if let Some(e) = self
             .entries
             .iter_mut()
-            .find(|e| e.length == length && e.encoding == encoding && e.text == text)
+            .find(|e| e.length == length && e.encoding == encoding && *e.text == text)
         {
             e.used = tick;
             return Ok(e.keys.clone());
@@ -84,7 +86,7 @@ impl KeyCache {
         }
         self.weight += weight;
         self.entries.push(Entry {
-            text: text.to_string(),
+            text: Zeroizing::new(text.to_string()),
             length,
             encoding,
             keys: keys.clone(),

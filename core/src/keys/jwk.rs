@@ -21,6 +21,7 @@ use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Result};
 use base64::Engine;
 use serde_json::{Map, Value};
+use zeroize::{Zeroize, Zeroizing};
 
 /// One JWK object. Keeps `kid` and `alg`; an `alg` must be known and fit the key.
 pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
@@ -132,7 +133,7 @@ fn rsa_key(obj: &Map<String, Value>) -> Result<Box<dyn KeyMaterial>> {
     let Some(d) = optional(obj, "d", "RSA")? else {
         return Ok(Box::new(RsaKey::from_public(&n, &e)?));
     };
-    let mut crt: Vec<Vec<u8>> = Vec::with_capacity(5);
+    let mut crt: Vec<Zeroizing<Vec<u8>>> = Vec::with_capacity(5);
     for name in ["p", "q", "dp", "dq", "qi"] {
         crt.push(optional(obj, name, "RSA")?.ok_or_else(|| {
             JwtError::invalid_key(format!(
@@ -201,19 +202,38 @@ fn string_member<'a>(
     }
 }
 
-/// A base64url member, when present.
-fn optional(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Option<Vec<u8>>> {
+/// A base64url member, when present; its bytes are wiped when dropped (private members
+/// are key material).
+fn optional(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
     let Some(s) = string_member(obj, name, kty)? else {
         return Ok(None);
     };
     BASE64URL_ANY_PADDING
         .decode(s.as_bytes())
-        .map(Some)
+        .map(|bytes| Some(Zeroizing::new(bytes)))
         .map_err(|_| JwtError::invalid_key(format!("{kty} JWK \"{name}\" is not valid base64url")))
 }
 
 /// A base64url member that must be present.
-fn required(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Vec<u8>> {
+fn required(obj: &Map<String, Value>, name: &str, kty: &str) -> Result<Zeroizing<Vec<u8>>> {
     optional(obj, name, kty)?
         .ok_or_else(|| JwtError::invalid_key(format!("{kty} JWK lacks \"{name}\"")))
+}
+
+/// A parsed JWK or JWK Set text, its strings (private members among them) wiped when
+/// dropped.
+pub(crate) struct WipedJson(pub Map<String, Value>);
+
+impl Drop for WipedJson {
+    fn drop(&mut self) {
+        fn wipe(v: &mut Value) {
+            match v {
+                Value::String(s) => s.zeroize(),
+                Value::Array(items) => items.iter_mut().for_each(wipe),
+                Value::Object(members) => members.values_mut().for_each(wipe),
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+        self.0.values_mut().for_each(wipe);
+    }
 }

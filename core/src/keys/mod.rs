@@ -22,6 +22,7 @@ use crate::error::{JwtError, Kind, Result};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
+use zeroize::Zeroizing;
 
 /// Largest key or secret text accepted, checked before any parsing: a JWK Set of
 /// [`jwk::MAX_KEYS_IN_SET`] RSA-8192 keys fits in a tenth of it.
@@ -75,16 +76,16 @@ impl KeySet {
         match shape {
             Shape::JsonObject => {
                 let obj = match serde_json::from_str(unmarked) {
-                    Ok(serde_json::Value::Object(obj)) => obj,
+                    Ok(serde_json::Value::Object(obj)) => jwk::WipedJson(obj),
                     Ok(_) => {
                         return Err(JwtError::invalid_key("the key text is not a JSON object"))
                     }
                     Err(e) => return Err(not_json(&e)),
                 };
-                let keys = if obj.contains_key("keys") {
-                    jwk::parse_jwks(&obj)?
+                let keys = if obj.0.contains_key("keys") {
+                    jwk::parse_jwks(&obj.0)?
                 } else {
-                    vec![jwk::parse_jwk(&obj)?]
+                    vec![jwk::parse_jwk(&obj.0)?]
                 };
                 Ok(KeySet { keys, plain: false })
             }
@@ -119,9 +120,13 @@ fn not_json(e: &serde_json::Error) -> JwtError {
 }
 
 fn raw_secret(text: &str, length: SecretLength, encoding: SecretEncoding) -> Result<KeySet> {
+    let decoded;
     let bytes = match encoding {
-        SecretEncoding::Base64 => decode_base64_secret(text)?,
-        SecretEncoding::Plain => text.as_bytes().to_vec(),
+        SecretEncoding::Base64 => {
+            decoded = decode_base64_secret(text)?;
+            decoded.as_slice()
+        }
+        SecretEncoding::Plain => text.as_bytes(),
     };
     if bytes.is_empty() {
         return Err(JwtError::new(Kind::EmptySecret));
@@ -133,7 +138,7 @@ fn raw_secret(text: &str, length: SecretLength, encoding: SecretEncoding) -> Res
         ));
     }
     Ok(KeySet {
-        keys: vec![Key::new(Box::new(HmacKey::new(&bytes)))],
+        keys: vec![Key::new(Box::new(HmacKey::new(bytes)))],
         plain: true,
     })
 }
@@ -146,19 +151,20 @@ pub(crate) const BASE64URL_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// PostgREST's reading of a base64 secret: trim, either alphabet (standard or
-/// URL-safe), padding optional.
-pub fn decode_base64_secret(text: &str) -> Result<Vec<u8>> {
-    let mapped: String = text
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
+/// URL-safe), padding optional. The secret (and the copy of its text) are wiped when
+/// dropped.
+pub fn decode_base64_secret(text: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let text = text.trim();
+    // allocated once: a growing string would leave copies behind
+    let mut mapped = Zeroizing::new(String::with_capacity(text.len()));
+    mapped.extend(text.chars().map(|c| match c {
+        '+' => '-',
+        '/' => '_',
+        c => c,
+    }));
     BASE64URL_ANY_PADDING
         .decode(mapped.as_bytes())
+        .map(Zeroizing::new)
         .map_err(|_| JwtError::new(Kind::SecretNotBase64))
 }
 

@@ -11,11 +11,12 @@ use super::der;
 use super::describe::{name_or_length, PEM_LABELS};
 use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Result};
+use zeroize::Zeroizing;
 
-/// A key block: its label and its DER contents.
+/// A key block: its label and its DER contents (wiped when dropped: a private key).
 pub struct Block {
     pub label: String,
-    pub der: Vec<u8>,
+    pub der: Zeroizing<Vec<u8>>,
 }
 
 /// The labels of the key containers [`der`](super::der) reads.
@@ -91,7 +92,7 @@ pub fn key_block(text: &str) -> Result<Block> {
         }
         // a key label from here on: it may be quoted
         let der = match parsed {
-            Ok(p) => p.into_contents(),
+            Ok(p) => Zeroizing::new(p.into_contents()),
             // the crate reads a blank line as the end of RFC 1421 headers
             Err(::pem::PemError::InvalidHeader(_)) => {
                 return Err(JwtError::invalid_key(format!(
@@ -197,6 +198,6 @@ mod tests {
             "\r\n  -----BEGIN PUBLIC KEY-----\r\nAAEC\r\n  -----END PUBLIC KEY-----\r\n\r\n",
         )
         .unwrap();
-        assert_eq!(b.der, [0u8, 1, 2]);
+        assert_eq!(b.der.as_slice(), [0u8, 1, 2]);
     }
 }
