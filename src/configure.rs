@@ -116,12 +116,8 @@ fn notify_postgrest() {
 /// run it through `AlterRoleSet` directly (no executor, no statement logging).
 #[cfg(not(any(feature = "pg13", feature = "pg14")))]
 fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
-    let failed = || {
-        JwtError::with_detail(
-            Kind::InvalidArgument("postgrest_role"),
-            "could not build ALTER ROLE",
-        )
-    };
+    // the statement is ours (the role name and value were checked): a failure is ours
+    let failed = || JwtError::new(Kind::Internal("could not build ALTER ROLE"));
     let ident = format!("\"{}\"", role.replace('"', "\"\""));
     let sql = CString::new(format!("ALTER ROLE {ident} SET {name} = 'x'")).map_err(|_| failed())?;
     // NUL-terminated, and wiped when dropped (it may be the secret)
