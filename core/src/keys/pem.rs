@@ -47,6 +47,20 @@ pub fn key_block(text: &str) -> Result<Block> {
                 "encrypted PEM keys are not supported: decrypt the key first",
             ));
         }
+        // the crate would read a blank line as the end of RFC 1421 headers (there are none
+        // here: refused above); a key body with one is read without it, as before
+        let without_blank_lines;
+        let rest = if body.lines().skip(1).any(|l| l.trim().is_empty()) {
+            without_blank_lines = Zeroizing::new(
+                rest.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            without_blank_lines.as_str()
+        } else {
+            rest
+        };
         // the crate reads the block that starts here: framing, labels, base64
         let parsed = ::pem::parse(rest);
         let label = match &parsed {
@@ -93,12 +107,6 @@ pub fn key_block(text: &str) -> Result<Block> {
         // a key label from here on: it may be quoted
         let der = match parsed {
             Ok(p) => Zeroizing::new(p.into_contents()),
-            // the crate reads a blank line as the end of RFC 1421 headers
-            Err(::pem::PemError::InvalidHeader(_)) => {
-                return Err(JwtError::invalid_key(format!(
-                    "the body of PEM block \"{label}\" has an empty line"
-                )))
-            }
             Err(_) => {
                 return Err(JwtError::invalid_key(format!(
                     "the body of PEM block \"{label}\" is not valid base64"
@@ -193,11 +201,15 @@ mod tests {
         }
         let d = detail(&format!("-----BEGIN {marker}-----\nAAEC\n"));
         assert!(d.contains("no END line") && !d.contains("ZQ9"), "{d}");
-        // indented boundaries, CRLF line ends and blank lines around blocks are fine
-        let b = key_block(
+        // indented boundaries, CRLF line ends and blank lines around blocks and in them
+        // are fine
+        for text in [
             "\r\n  -----BEGIN PUBLIC KEY-----\r\nAAEC\r\n  -----END PUBLIC KEY-----\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!(b.der.as_slice(), [0u8, 1, 2]);
+            "-----BEGIN PUBLIC KEY-----\n\nAA\n  \nEC\n\n-----END PUBLIC KEY-----",
+            "-----BEGIN PUBLIC KEY-----\r\nAA\r\n\r\nEC\r\n-----END PUBLIC KEY-----\r\n",
+        ] {
+            let b = key_block(text).unwrap();
+            assert_eq!(b.der.as_slice(), [0u8, 1, 2], "{text:?}");
+        }
     }
 }
