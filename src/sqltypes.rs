@@ -99,9 +99,8 @@ impl FromDatum for RoleName {
         }
         let p = datum.cast_mut_ptr::<std::ffi::c_char>();
         // SAFETY: a NameData is NUL-terminated within its 64 bytes; it is copied here.
-        Some(RoleName(
-            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned(),
-        ))
+        let name = unsafe { CStr::from_ptr(p) };
+        Some(RoleName(name.to_string_lossy().into_owned()))
     }
 }
 
