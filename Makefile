@@ -46,14 +46,14 @@ help:
 	@echo "make install     build (release) and install into PostgreSQL PG (15; .ci/install)"
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
 	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15 and 18 (PG=NN: one)"
-	@echo "make unit        pure Rust tests (cargo test --lib), fuzz reproducers included"
+	@echo "make unit        Rust unit tests of the workspace (the core's, fuzz reproducers included)"
 	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test)"
-	@echo "make regress     SQL and Python tests on throw-away clusters (pg_test/run)"
+	@echo "make regress     SQL and Python tests on throw-away clusters (test/run)"
 	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
 	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
 	@echo "make package     versioned archives per PostgreSQL version in target/dist (.ci/package)"
-	@echo "make fmt-check   cargo fmt --check"
-	@echo "make clippy      clippy on every target, pg_test module included, warnings are errors"
+	@echo "make fmt-check   cargo fmt --check (workspace and fuzz/)"
+	@echo "make clippy      clippy on the core and the pgrx crate, every target, warnings are errors"
 
 setup:
 	bash .ci/setup
@@ -72,9 +72,10 @@ demo: setup
 	    || $(AS_POSTGRES) /usr/lib/postgresql/15/bin/createdb $(DEMO_DB)
 	$(AS_POSTGRES) /usr/lib/postgresql/15/bin/psql -X -v ON_ERROR_STOP=1 -d $(DEMO_DB) -f - < examples/demo.sql
 
-# the pure core does not depend on the PostgreSQL version: one run, on 15's build
+# the pure core (core/, the crate pgrst_jwt_core) does not depend on PostgreSQL: its unit
+# tests replay the fuzz seeds and reproducers too; the pgrx crate's own unit tests, on 15's build
 unit:
-	cargo test --lib
+	cargo test --workspace --lib
 
 # the output (with the test server's log lines pgrx shows) is also searched for a crash
 PGTEST_LOG := $(TARGET_DIR)/pgtest-pg$(PG).log
@@ -91,7 +92,7 @@ endif
 	@if grep -Eq '$(CRASH_RE)' $(PGTEST_LOG); then echo "a server crashed during the #[pg_test]s"; exit 1; fi
 
 regress:
-	PG_BIN=$(PG_BIN) bash pg_test/run
+	PG_BIN=$(PG_BIN) bash test/run
 
 # under load and over time, on the installed build (regress installs it): 10 s of pgbench
 # and a tenth of the soak; bench/load and bench/soak without options give the full runs
@@ -102,8 +103,9 @@ soak:
 	PG_BIN=$(PG_BIN) python3 bench/soak --scale $(SOAK_SCALE)
 
 # one PostgreSQL version; the order matters (regress reinstalls the normal release build
-# over the pg_test one) and the first failure stops the rest; a failure still leaves the
-# normal release build installed, never the test build
+# over the one pgtest installed, built with the pg_test feature) and the first failure
+# stops the rest; a failure still leaves the normal release build installed, never the
+# test build
 test-one:
 	@echo "=== PostgreSQL $(PG) ($(PG_CONFIG))"
 	@rc=0; \
@@ -123,7 +125,10 @@ package:
 	PG_CONFIG=$(PG_CONFIG) bash .ci/package
 
 fmt-check:
-	cargo fmt --check
+	cargo fmt --all --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --check
 
+# the core (no PostgreSQL), then the pgrx crate with its #[pg_test]s (the pg_test feature)
 clippy:
-	cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
+	cargo clippy -p pgrst_jwt_core --all-targets -- -D warnings
+	cargo clippy -p pgrst_jwt --all-targets --features "pg15 pg_test" -- -D warnings

@@ -15,7 +15,7 @@ warnings.filterwarnings("ignore", category=jwt.warnings.InsecureKeyLengthWarning
     jwt, "warnings") else None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-KEYS = os.path.join(HERE, "..", "src", "keys", "asym", "testdata")
+KEYS = os.path.join(HERE, "..", "core", "testdata")
 HMAC = "fuzzing-secret-0123456789abcdef-0123456789"
 NOW = 1_700_000_000
 

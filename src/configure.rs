@@ -2,26 +2,31 @@
 //! validate it, store it in the extension's table and, when asked, in PostgREST's
 //! in-database configuration for its login role. The secret never appears in SQL text.
 
-use crate::error::{JwtError, Kind, Result};
-use crate::keys::{jwk, KeySet, Use};
 use crate::store;
+use pgrst_jwt_core::{JwtError, Kind, Result};
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use std::ffi::CString;
+use zeroize::Zeroizing;
 
 pub fn set_from_env(
     env_var: &str,
     is_base64: bool,
     postgrest_role: Option<&str>,
 ) -> Result<String> {
+    // SAFETY: reads whether the current user is a superuser (from the syscache), which
+    // any code running in a transaction may ask.
     if !unsafe { pg_sys::superuser() } {
         return Err(JwtError::with_detail(
             Kind::PermissionDenied("set_pgrst_secret_from_env"),
             "only superusers may read the server's environment",
         ));
     }
-    let name = crate::alg::truncate(env_var, 64);
+    let name = pgrst_jwt_core::truncate(env_var, 64);
+    // the secret: every copy made here is wiped when dropped
     let value = std::env::var(env_var)
         .ok()
+        .map(Zeroizing::new)
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| {
             JwtError::with_detail(
@@ -30,7 +35,12 @@ pub fn set_from_env(
             )
         })?;
     // validation before anything is stored; errors name the variable, never the value
-    let keys = KeySet::parse(&value, Use::Strict, is_base64).map_err(|mut e| {
+    let keys = KeySet::parse(
+        &value,
+        SecretLength::Minimum,
+        SecretEncoding::base64_if(is_base64),
+    )
+    .map_err(|mut e| {
         let what = e
             .detail
             .take()
@@ -48,12 +58,12 @@ pub fn set_from_env(
 
 /// What PostgREST should be given: the secret itself for HMAC; for asymmetric keys only
 /// their public JWK Set (PostgREST only verifies).
-fn postgrest_value(value: &str, keys: &KeySet) -> (String, bool) {
-    let public: Vec<_> = keys.keys.iter().filter_map(jwk::public_jwk).collect();
-    if public.is_empty() {
-        (value.to_string(), true)
+fn postgrest_value(value: &str, keys: &KeySet) -> (Zeroizing<String>, bool) {
+    let jwks = keys.public_jwks();
+    if jwks["keys"].as_array().is_none_or(Vec::is_empty) {
+        (Zeroizing::new(value.to_string()), true)
     } else {
-        (serde_json::json!({ "keys": public }).to_string(), false)
+        (Zeroizing::new(jwks.to_string()), false)
     }
 }
 
@@ -61,10 +71,15 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
     let crole = CString::new(role).map_err(|_| {
         JwtError::with_detail(Kind::InvalidArgument("postgrest_role"), "NUL in role name")
     })?;
+    // SAFETY: a syscache lookup by name (missing_ok: InvalidOid when there is none) of a
+    // NUL-terminated string that lives for the call.
     if unsafe { pg_sys::get_role_oid(crole.as_ptr(), true) } == pg_sys::InvalidOid {
         return Err(JwtError::with_detail(
             Kind::InvalidArgument("postgrest_role"),
-            format!("role \"{}\" does not exist", crate::alg::truncate(role, 64)),
+            format!(
+                "role \"{}\" does not exist",
+                pgrst_jwt_core::truncate(role, 64)
+            ),
         ));
     }
     let (setting, is_secret) = postgrest_value(value, keys);
@@ -79,7 +94,7 @@ fn write_role_settings(role: &str, value: &str, is_base64: bool, keys: &KeySet) 
     if is_secret {
         pgrx::warning!(
             "the JWT secret is now also stored in the settings of role \"{}\"; pg_db_role_setting is readable by every role",
-            crate::alg::truncate(role, 64)
+            pgrst_jwt_core::truncate(role, 64)
         );
     }
     Ok(())
@@ -101,15 +116,25 @@ fn notify_postgrest() {
 /// run it through `AlterRoleSet` directly (no executor, no statement logging).
 #[cfg(not(any(feature = "pg13", feature = "pg14")))]
 fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
-    let failed = || {
-        JwtError::with_detail(
-            Kind::InvalidArgument("postgrest_role"),
-            "could not build ALTER ROLE",
-        )
-    };
+    // the statement is ours (the role name and value were checked): a failure is ours
+    let failed = || JwtError::new(Kind::Internal("could not build ALTER ROLE"));
     let ident = format!("\"{}\"", role.replace('"', "\"\""));
     let sql = CString::new(format!("ALTER ROLE {ident} SET {name} = 'x'")).map_err(|_| failed())?;
-    let cvalue = CString::new(value).map_err(|_| failed())?;
+    // NUL-terminated, and wiped when dropped (it may be the secret)
+    if value.contains('\0') {
+        return Err(failed());
+    }
+    let mut cvalue = Zeroizing::new(Vec::with_capacity(value.len() + 1));
+    cvalue.extend_from_slice(value.as_bytes());
+    cvalue.push(0);
+    // SAFETY: raw_parser parses our own statement (a NUL-terminated string alive for the
+    // call) into a List of RawStmt nodes allocated in the current memory context. Before
+    // a field is read or written, each node is checked to be what the grammar makes of
+    // `ALTER ROLE r SET name = 'x'`: an AlterRoleSetStmt, its VariableSetStmt, and one
+    // A_Const holding a String. The placeholder string is replaced by a palloc'd copy of
+    // the value (pstrdup), so the tree owns it as it owns the parser's strings, and the
+    // statement is handed to AlterRoleSet, which checks privileges and writes
+    // pg_db_role_setting as the ALTER ROLE command does. Its errors unwind through pgrx.
     unsafe {
         let list = pg_sys::raw_parser(sql.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
         let list = pgrx::PgList::<pg_sys::RawStmt>::from_pg(list);
@@ -119,9 +144,19 @@ fn alter_role_set(role: &str, name: &str, value: &str) -> Result<()> {
             return Err(failed());
         }
         let set = (*stmt).setstmt;
+        if set.is_null() || (*set).type_ != pg_sys::NodeTag::T_VariableSetStmt {
+            return Err(failed());
+        }
         let args = pgrx::PgList::<pg_sys::A_Const>::from_pg((*set).args);
         let constant = args.get_ptr(0).ok_or_else(failed)?;
-        (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr());
+        if args.len() != 1
+            || (*constant).type_ != pg_sys::NodeTag::T_A_Const
+            || (*constant).isnull
+            || (*constant).val.node.type_ != pg_sys::NodeTag::T_String
+        {
+            return Err(failed());
+        }
+        (*constant).val.sval.sval = pg_sys::pstrdup(cvalue.as_ptr().cast());
         pg_sys::AlterRoleSet(stmt);
         // the next ALTER ROLE of this command must see this one's row
         pg_sys::CommandCounterIncrement();

@@ -3,13 +3,13 @@
 //! main extension does not, so its schema stays uncrowded).
 //!
 //! pgjwt 0.2 is PL/pgSQL over pgcrypto; its results are reproduced exactly: the token
-//! format comes from `crate::pgjwt`, and the steps that are PostgreSQL functions in pgjwt
+//! format comes from `pgrst_jwt_core::pgjwt`, and the steps that are PostgreSQL functions in pgjwt
 //! call those same functions here (`decode(…, 'base64')`, `convert_from(…, 'utf8')`,
 //! `::json`, `->>`, `::double precision`, `to_timestamp`), so their errors and edge cases
 //! are pgjwt's. Two things differ on purpose: the signature is compared in constant
 //! time, and `valid` is false when the header's `alg` is not the algorithm asked for.
 
-use crate::report::ok;
+use crate::report::OrRaise;
 use crate::sqltypes::JsonDatum;
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, IntoDatum};
@@ -17,7 +17,7 @@ use std::ffi::CString;
 
 #[pg_extern(immutable, parallel_safe, strict, sql = false)]
 fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: &str, algorithm: &str) -> String {
-    ok(crate::pgjwt::sign(&payload.0, secret, algorithm))
+    pgrst_jwt_core::pgjwt::sign(&payload.0, secret, algorithm).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -37,18 +37,16 @@ fn pgjwt_verify(
     let Some(token) = token else {
         return TableIterator::once((None, None, None));
     };
-    let parts = crate::pgjwt::split(token);
+    let parts = pgrst_jwt_core::pgjwt::split(token);
     // pgjwt's select list, in its order: header, payload, signature_ok
     let header = Some(json_of_part(parts.header));
     let payload = parts.payload.map(json_of_part);
     let signature_ok = match secret {
         // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
         None => None,
-        Some(s) => ok(crate::pgjwt::signature_ok(
-            &parts,
-            s,
-            algorithm.unwrap_or(""),
-        )),
+        Some(s) => {
+            pgrst_jwt_core::pgjwt::signature_ok(&parts, s, algorithm.unwrap_or("")).or_raise()
+        }
     };
     // signature_ok AND alg matches AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP,
     // evaluated left to right like SQL's AND (a false stops it)
@@ -78,7 +76,7 @@ fn and(left: Option<bool>, right: impl FnOnce() -> Option<bool>) -> Option<bool>
 
 /// `convert_from(url_decode(part), 'utf8')::json`, with PostgreSQL's functions.
 fn json_of_part(part: &str) -> JsonDatum {
-    let padded = crate::pgjwt::to_padded_base64(part);
+    let padded = pgrst_jwt_core::pgjwt::to_padded_base64(part);
     // SAFETY: each function gets the argument types its SQL signature declares (text,
     // text → bytea; bytea, name → text; cstring → json) and raises its own errors.
     unsafe {
@@ -119,15 +117,17 @@ fn field_text(json: &JsonDatum, name: &str) -> Option<String> {
     }
 }
 
-/// pgjwt's `try_cast_double`: `text::double precision`, NULL when the cast fails.
+/// pgjwt's `try_cast_double`: `text::double precision`, NULL when the cast fails. Like
+/// its PL/pgSQL `EXCEPTION WHEN OTHERS`, a query cancel is not caught.
 fn try_cast_double(text: &str) -> Option<f64> {
     let c = CString::new(text).ok()?;
     let ptr = c.as_ptr();
+    // SAFETY: float8in(cstring), with `c` alive for the call; a failure is an ERROR,
+    // caught here (it has no side effects to undo, as in pgjwt's EXCEPTION block)
     PgTryBuilder::new(|| unsafe {
-        // SAFETY: float8in(cstring); a failure is an ERROR, caught here (it has no side
-        // effects to undo, as in pgjwt's EXCEPTION block)
         direct_function_call::<f64>(pg_sys::float8in, &[Some(pg_sys::Datum::from(ptr))])
     })
+    .catch_when(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, |e| e.rethrow())
     .catch_others(|_| None)
     .execute()
 }

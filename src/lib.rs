@@ -1,37 +1,30 @@
 //! pgrst_jwt: sign and verify JSON Web Tokens inside PostgreSQL, by PostgREST's rules.
-//! This file only wires the modules to SQL.
+//!
+//! This file only wires: the SQL functions (their names, signatures and volatility are
+//! the extension's catalog) to the modules that do the work. The pure core is the crate
+//! `pgrst_jwt_core` (core/); here is what needs PostgreSQL:
+//! - `tokens`: sign, verify, check and decode with a caller's key or the configured one;
+//! - `request`: the current request's claims and role;
+//! - `configure`: `set_pgrst_secret_from_env()`; `store`: where the configured secret
+//!   lives, its cache and who could read it; `settings`: the GUCs;
+//! - `caches`: per-backend caches; `sqltypes`: SQL values in and out; `report`: errors
+//!   raised, and kept out of the server log; `dropin`: pgjwt's `sign` and `verify`.
 
 use pgrx::prelude::*;
-use std::cell::RefCell;
-use std::rc::Rc;
 
-pub mod alg;
-pub mod claims;
-pub mod compact;
-pub mod error;
-pub mod interrupt;
-pub mod keys;
-pub mod numeric;
-pub mod pgjwt;
-pub mod role;
-pub mod sign;
-pub mod token;
-pub mod verify;
-
+mod caches;
 mod configure;
 mod dropin;
 mod report;
+mod request;
 mod settings;
 mod sqltypes;
 mod store;
+mod tokens;
 
-use alg::Alg;
-use claims::ClaimRules;
-use error::{JwtError, Kind};
-use keys::{KeyCache, KeySet, Use};
-use report::ok;
-use sign::Source;
-use sqltypes::{to_jsonb, JsonText, JsonbDatum, JsonbText, RoleName};
+use pgrst_jwt_core::ClaimsForm;
+use report::OrRaise;
+use sqltypes::{JsonText, JsonbDatum, JsonbText, RoleName};
 
 ::pgrx::pg_module_magic!();
 
@@ -43,7 +36,7 @@ pub extern "C-unwind" fn _PG_init() {
     settings::define();
     report::install_log_hook();
     store::init();
-    interrupt::set_hook(check_for_interrupts);
+    pgrst_jwt_core::set_interrupt_hook(check_for_interrupts);
 }
 
 /// PostgreSQL's `CHECK_FOR_INTERRUPTS()`: a pending cancel or terminate raises here.
@@ -51,41 +44,7 @@ fn check_for_interrupts() {
     pgrx::check_for_interrupts!();
 }
 
-/// Bounds of the per-backend cache of caller-given key texts: entries, and their
-/// total weight (text bytes plus an estimate per parsed key).
-const KEY_CACHE_ENTRIES: usize = 32;
-const KEY_CACHE_BYTES: usize = 4 << 20;
-
-thread_local! {
-    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new(KEY_CACHE_ENTRIES, KEY_CACHE_BYTES));
-    static ROLE_PATH: RefCell<Option<(String, Rc<role::RolePath>)>> = const { RefCell::new(None) };
-}
-
-fn cached_keys(text: &str, usage: Use) -> Rc<KeySet> {
-    ok(KEYS.with(|c| c.borrow_mut().get(text, usage, false)))
-}
-
-fn configured() -> Rc<store::Configured> {
-    ok(store::require(settings::secret_is_base64()))
-}
-
-/// Transaction start time (`now()`), whole seconds since the epoch.
-fn now_seconds() -> i64 {
-    const PG_EPOCH_OFFSET: i64 = 946_684_800;
-    let ts = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    ts.div_euclid(1_000_000) + PG_EPOCH_OFFSET
-}
-
-fn algorithm(name: Option<&str>) -> Option<Alg> {
-    name.map(|n| ok(Alg::from_arg(n)))
-}
-
 // ---------------------------------------------------------------- signing
-
-fn sign_with(claims: &str, source: Source, secret: &str, alg: Option<&str>) -> String {
-    let keys = cached_keys(secret, Use::Strict);
-    ok(sign::sign(claims, source, &keys, algorithm(alg)))
-}
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
 fn jwt_sign_jsonb(
@@ -93,7 +52,13 @@ fn jwt_sign_jsonb(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
-    Some(sign_with(&claims?.0, Source::Jsonb, secret?, algorithm))
+    let (claims, secret) = (claims?, secret?);
+    Some(tokens::sign_with_secret(
+        &claims.0,
+        ClaimsForm::Jsonb,
+        secret,
+        algorithm,
+    ))
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
@@ -102,7 +67,13 @@ fn jwt_sign_json(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
-    Some(sign_with(&claims?.0, Source::JsonText, secret?, algorithm))
+    let (claims, secret) = (claims?, secret?);
+    Some(tokens::sign_with_secret(
+        &claims.0,
+        ClaimsForm::AsWritten,
+        secret,
+        algorithm,
+    ))
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
@@ -111,54 +82,31 @@ fn jwt_sign_text(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
-    Some(sign_with(claims?, Source::JsonText, secret?, algorithm))
-}
-
-fn sign_configured(claims: &str, source: Source) -> String {
-    let c = configured();
-    ok(sign::sign(claims, source, &c.keys, None))
+    let (claims, secret) = (claims?, secret?);
+    Some(tokens::sign_with_secret(
+        claims,
+        ClaimsForm::AsWritten,
+        secret,
+        algorithm,
+    ))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_jsonb(claims: JsonbText) -> String {
-    sign_configured(&claims.0, Source::Jsonb)
+    tokens::sign_with_configured(&claims.0, ClaimsForm::Jsonb)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_json(claims: JsonText) -> String {
-    sign_configured(&claims.0, Source::JsonText)
+    tokens::sign_with_configured(&claims.0, ClaimsForm::AsWritten)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_text(claims: &str) -> String {
-    sign_configured(claims, Source::JsonText)
+    tokens::sign_with_configured(claims, ClaimsForm::AsWritten)
 }
 
 // ---------------------------------------------------------------- verifying
-
-fn options<'a>(
-    alg: Option<&str>,
-    leeway: Option<i32>,
-    audience: Option<&'a str>,
-) -> verify::Options<'a> {
-    let leeway = leeway.unwrap_or(30);
-    if leeway < 0 {
-        report::raise(JwtError::with_detail(
-            Kind::InvalidArgument("leeway"),
-            "leeway must be zero or more seconds",
-        ));
-    }
-    verify::Options {
-        algorithm: algorithm(alg),
-        rules: ClaimRules {
-            now: now_seconds(),
-            leeway: leeway as i64,
-            audience,
-        },
-        max_bytes: settings::max_token_bytes(),
-        postgrest: false,
-    }
-}
 
 #[pg_extern(stable, parallel_safe)]
 fn jwt_verify(
@@ -169,21 +117,15 @@ fn jwt_verify(
     audience: default!(Option<&str>, "NULL"),
 ) -> Option<JsonbDatum> {
     let (token, secret) = (token?, secret?);
-    let opts = options(algorithm, leeway, audience);
-    let keys = cached_keys(secret, Use::Verify);
-    Some(ok(to_jsonb(ok(verify::verify(token, &keys, &opts)))))
+    Some(tokens::verify_with_secret(
+        token, secret, algorithm, leeway, audience,
+    ))
 }
 
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_verify")]
 fn jwt_verify_configured(token: &str) -> JsonbDatum {
-    let aud = settings::audience();
-    let opts = verify::Options {
-        postgrest: true,
-        ..options(None, None, aud.as_deref())
-    };
-    let c = configured();
-    ok(to_jsonb(ok(verify::verify(token, &c.keys, &opts))))
+    tokens::verify_with_configured(token)
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -203,47 +145,14 @@ fn jwt_check(
         name!(claims, Option<JsonbDatum>),
     ),
 > {
-    let aud = settings::audience();
-    let mut opts = options(algorithm, leeway, audience);
-    let keys = match secret {
-        Some(s) => Ok(cached_keys(s, Use::Verify)),
-        None => {
-            opts.postgrest = true;
-            opts.rules.audience = audience.or(aud.as_deref());
-            store::require(settings::secret_is_base64()).map(|c| c.keys.clone())
-        }
-    };
-    let (result, decoded) = match (token, keys) {
-        (None, _) => (Err(JwtError::new(Kind::EmptyToken)), None),
-        (Some(t), Err(e)) => (Err(e), verify::decode(t, opts.max_bytes).ok()),
-        (Some(t), Ok(keys)) => {
-            let (decoded, result) = verify::check(t, &keys, &opts);
-            (result, decoded)
-        }
-    };
-    let (header, claims) = match decoded {
-        Some(d) => (to_jsonb(d.header), to_jsonb(d.payload)),
-        None => (
-            Err(JwtError::new(Kind::Undecodable)),
-            Err(JwtError::new(Kind::ClaimsParse)),
-        ),
-    };
-    // claims that jsonb cannot hold make an otherwise valid token invalid
-    let result = result.and(claims.as_ref().map(|_| ()).map_err(Clone::clone));
-    let (valid, reason) = match result {
-        Ok(()) => (true, None),
-        Err(e) => (false, Some(e.reason().to_string())),
-    };
-    TableIterator::once((valid, reason, header.ok(), claims.ok()))
+    TableIterator::once(tokens::check(token, secret, algorithm, leeway, audience))
 }
 
 #[pg_extern(stable, parallel_safe, strict)]
 fn jwt_decode(
     token: &str,
 ) -> TableIterator<'static, (name!(header, JsonbDatum), name!(claims, JsonbDatum))> {
-    let d = ok(verify::decode(token, settings::max_token_bytes()));
-    let header = ok(to_jsonb(d.header).map_err(|_| JwtError::new(Kind::Undecodable)));
-    TableIterator::once((header, ok(to_jsonb(d.payload))))
+    TableIterator::once(tokens::decode(token))
 }
 
 // ---------------------------------------------------------------- configuration
@@ -254,11 +163,8 @@ fn set_pgrst_secret_from_env(
     is_base64: default!(bool, "false"),
     postgrest_role: default!(Option<RoleName>, "NULL"),
 ) -> String {
-    ok(configure::set_from_env(
-        env_var,
-        is_base64,
-        postgrest_role.as_ref().map(|r| r.0.as_str()),
-    ))
+    let role = postgrest_role.as_ref().map(|r| r.0.as_str());
+    configure::set_from_env(env_var, is_base64, role).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -273,54 +179,33 @@ fn jwt_secret_status() -> TableIterator<
         name!(exposures, Vec<String>),
     ),
 > {
-    let c = ok(store::configured(settings::secret_is_base64()));
-    let s = ok(store::status(c.map(|c| (c.source, c.fingerprint.clone()))));
-    let readable = s.readable_by_public();
-    TableIterator::once((
-        s.configured,
-        s.source.map(|src| src.name().to_string()),
-        s.fingerprint,
-        readable,
-        s.exposures,
-    ))
+    TableIterator::once(store::status(settings::secret_is_base64()).or_raise())
+}
+
+/// Statement trigger on the secret table: every backend reloads the secret.
+#[pg_trigger]
+fn pgrst_jwt_secret_changed<'a>(
+    trigger: &'a pgrx::PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+    store::announce_change(trigger.relation()?.oid());
+    Ok(None)
 }
 
 // ---------------------------------------------------------------- request helpers
 
 #[pg_extern(stable, parallel_safe, strict)]
 fn jwt_role(claims: pgrx::JsonB) -> Option<String> {
-    let key = settings::role_claim_key().unwrap_or_else(|| role::DEFAULT_KEY.to_string());
-    let path = ROLE_PATH.with(|c| {
-        let mut c = c.borrow_mut();
-        match c.as_ref() {
-            Some((k, p)) if *k == key => p.clone(),
-            _ => {
-                let p = Rc::new(ok(role::RolePath::parse(&key)));
-                *c = Some((key, p.clone()));
-                p
-            }
-        }
-    });
-    path.role(&claims.0)
+    request::role(&claims.0)
 }
 
 #[pg_extern(stable, parallel_safe)]
 fn jwt_claims() -> Option<JsonbDatum> {
-    let text = store::setting(c"request.jwt.claims")?;
-    // PostgREST always sets a JSON object; anything else is treated as absent
-    serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
-    to_jsonb(text).ok()
+    request::claims()
 }
 
 #[pg_extern(stable, parallel_safe, strict)]
 fn jwt_claim(name: &str) -> Option<String> {
-    let text = store::setting(c"request.jwt.claims")?;
-    let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).ok()?;
-    match claims.get(name)? {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
+    request::claim(name)
 }
 
 // ---------------------------------------------------------------- keys
@@ -330,47 +215,28 @@ fn jwt_generate_key(
     kty: default!(&str, "'EC'"),
     kid: default!(Option<&str>, "NULL"),
 ) -> pgrx::JsonB {
-    pgrx::JsonB(serde_json::Value::Object(ok(keys::jwk::generate(kty, kid))))
-}
-
-fn public_jwks(keys: &KeySet) -> pgrx::JsonB {
-    let public: Vec<_> = keys.keys.iter().filter_map(keys::jwk::public_jwk).collect();
-    pgrx::JsonB(serde_json::json!({ "keys": public }))
+    tokens::generate_key(kty, kid)
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "jwt_public_jwks")]
 fn jwt_public_jwks_of(keys: &str) -> pgrx::JsonB {
-    public_jwks(&cached_keys(keys, Use::Verify))
+    tokens::public_jwks_of(keys)
 }
 
 #[pg_extern(stable, parallel_safe, name = "jwt_public_jwks")]
 fn jwt_public_jwks_configured() -> pgrx::JsonB {
-    public_jwks(&configured().keys)
+    tokens::public_jwks_of_configured()
 }
 
-#[pg_trigger]
-fn pgrst_jwt_secret_changed<'a>(
-    trigger: &'a pgrx::PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
-    let rel = trigger.relation()?;
-    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(rel.oid()) };
-    Ok(None)
-}
-
-// The fuzzing harness (fuzz/harness) replays its seed corpora and every reproducer in
-// fuzz/regressions as unit tests; it names this crate `pgrst_jwt`, as the fuzz crate does.
-#[cfg(test)]
-extern crate self as pgrst_jwt;
-#[cfg(test)]
-#[path = "../fuzz/harness/mod.rs"]
-mod fuzz_harness;
-
+// The #[pg_test]s (src/pgrx_tests.rs), compiled only with the Cargo feature `pg_test`,
+// which `cargo pgrx test` turns on (pgrx requires that name); they run in schema `tests`.
 #[cfg(feature = "pg_test")]
-mod pg_tests;
+mod pgrx_tests;
 #[cfg(feature = "pg_test")]
-pub use pg_tests::tests;
+pub use pgrx_tests::tests;
 
-/// This module is required by `cargo pgrx test` invocations.
+/// Required by `cargo pgrx test` under this name. (The SQL and Python tests on real
+/// clusters are another thing: `test/`, run by `test/run`.)
 #[cfg(test)]
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}

@@ -1,14 +1,16 @@
 //! Raising a `JwtError` as a PostgreSQL error, and keeping tokens and secrets out of the
 //! server log: errors we raise are logged without their STATEMENT text.
 
-use crate::error::{JwtError, SqlState};
+use pgrst_jwt_core::{JwtError, Result, SqlState};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::ffi::CStr;
+use std::sync::OnceLock;
 
 /// The function name our error reports carry; the log hook recognises it.
 const MARK: &str = "pgrst_jwt";
 
+/// Raise `e` as a PostgreSQL ERROR: its message, its DETAIL and its SQLSTATE.
 pub fn raise(e: JwtError) -> ! {
     let code = match e.sqlstate() {
         SqlState::InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -29,29 +31,54 @@ pub fn raise(e: JwtError) -> ! {
     unreachable!("ERROR does not return")
 }
 
-/// `Result<T>` to `T`, raising the error.
-pub fn ok<T>(r: crate::error::Result<T>) -> T {
-    r.unwrap_or_else(|e| raise(e))
+/// A result's value, or its error raised as a PostgreSQL ERROR ([`raise`]).
+///
+/// (pgrx's `ErrorReport` returned through `Result` would do the same, but a
+/// `From<JwtError>` for it is not possible here: both types live in other crates.)
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
 }
 
-static mut PREV_HOOK: pg_sys::emit_log_hook_type = None;
+impl<T> OrRaise<T> for Result<T> {
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|e| raise(e))
+    }
+}
+
+/// The log hook that was installed before ours, which ours calls.
+static PREV_HOOK: OnceLock<pg_sys::emit_log_hook_type> = OnceLock::new();
 
 /// Install the log hook (once per backend, from `_PG_init`).
 pub fn install_log_hook() {
+    // SAFETY: `emit_log_hook` is PostgreSQL's global hook variable, read and written here
+    // from `_PG_init`, which runs once per process on its only thread before any query;
+    // the previous hook is kept and chained, as PostgreSQL's hook convention requires.
+    // The OnceLock guards against installing twice (which would chain ours to itself).
     unsafe {
-        PREV_HOOK = pg_sys::emit_log_hook;
-        pg_sys::emit_log_hook = Some(hide_statement);
+        if PREV_HOOK.set(pg_sys::emit_log_hook).is_ok() {
+            pg_sys::emit_log_hook = Some(hide_statement);
+        }
     }
 }
 
+/// Sets `hide_stmt` on the errors we raise (their function name is [`MARK`]).
+///
+/// # Safety
+/// Called by PostgreSQL's `EmitErrorReport` with a valid `ErrorData` (or NULL).
 #[pg_guard]
 unsafe extern "C-unwind" fn hide_statement(edata: *mut pg_sys::ErrorData) {
-    if let Some(ed) = edata.as_mut() {
-        if !ed.funcname.is_null() && CStr::from_ptr(ed.funcname).to_bytes() == MARK.as_bytes() {
-            ed.hide_stmt = true;
+    // SAFETY: `edata` is NULL or the ErrorData being emitted, valid for this call; its
+    // `funcname` is NULL or a NUL-terminated string owned by the error context.
+    unsafe {
+        if let Some(ed) = edata.as_mut() {
+            if !ed.funcname.is_null() && CStr::from_ptr(ed.funcname).to_bytes() == MARK.as_bytes() {
+                ed.hide_stmt = true;
+            }
         }
     }
-    if let Some(prev) = PREV_HOOK {
-        prev(edata);
+    if let Some(prev) = PREV_HOOK.get().copied().flatten() {
+        // SAFETY: the previous hook receives the ErrorData it would have received had we
+        // not been installed.
+        unsafe { prev(edata) };
     }
 }

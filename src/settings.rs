@@ -18,10 +18,11 @@
 //! other `pgrst.*` names. `pgrst_jwt.max_token_bytes` only bounds work, so any role
 //! may set it.
 
-use crate::role::RolePath;
+use pgrst_jwt_core::RolePath;
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
+use zeroize::Zeroizing;
 
 pub static MAX_TOKEN_BYTES: GucSetting<i32> = GucSetting::<i32>::new(65536);
 pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
@@ -33,11 +34,9 @@ static PRELOADED: AtomicBool = AtomicBool::new(false);
 
 pub fn define() {
     // SAFETY: read once, in _PG_init, of a flag PostgreSQL sets while it loads
-    // shared_preload_libraries.
-    PRELOADED.store(
-        unsafe { pg_sys::process_shared_preload_libraries_in_progress },
-        Ordering::Relaxed,
-    );
+    // shared_preload_libraries (a plain bool of the process, no other thread).
+    let preloading = unsafe { pg_sys::process_shared_preload_libraries_in_progress };
+    PRELOADED.store(preloading, Ordering::Relaxed);
     GucRegistry::define_int_guc(
         c"pgrst_jwt.max_token_bytes",
         c"Largest token, in bytes, that pgrst_jwt decodes.",
@@ -90,6 +89,10 @@ pub fn define() {
 
 /// Validates `pgrst.jwt_role_claim_key` once, when it is set: bounded in length and
 /// nesting before it reaches the JSONPath parser (see `role`), and parseable.
+///
+/// # Safety
+/// A GUC check hook: PostgreSQL calls it with `newval` pointing to the proposed value
+/// (a NUL-terminated string, or NULL when unset).
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn check_role_claim_key(
     newval: *mut *mut std::ffi::c_char,
@@ -99,6 +102,7 @@ unsafe extern "C-unwind" fn check_role_claim_key(
     // SAFETY: PostgreSQL passes a valid pointer to the proposed value (NULL: unset).
     let value = match unsafe { (*newval).as_ref() } {
         None => return true,
+        // SAFETY: the proposed value is NUL-terminated; it is copied (lossily) here.
         Some(p) => unsafe { CStr::from_ptr(p) }.to_string_lossy(),
     };
     if value.trim().is_empty() {
@@ -147,8 +151,12 @@ pub fn role_claim_key() -> Option<String> {
 }
 
 /// The `pgrst.jwt_secret` setting, if set (untrimmed text is trimmed, as PostgREST does).
-pub fn secret_setting() -> Option<String> {
-    text(&JWT_SECRET)
+/// It is a secret: every copy made here is wiped when dropped.
+pub fn secret_setting() -> Option<Zeroizing<String>> {
+    let raw = Zeroizing::new(JWT_SECRET.get()?.into_bytes());
+    let text = Zeroizing::new(String::from_utf8_lossy(&raw).into_owned());
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| Zeroizing::new(trimmed.to_string()))
 }
 
 /// PostgreSQL's boolean spellings; anything unrecognised reads as false.

@@ -2,10 +2,11 @@
 //! as their text form and results leave through `jsonb_in` (no serde tree in between);
 //! `json` as its stored text; `name` as a Rust string.
 
-use crate::error::{JwtError, Kind};
+use pgrst_jwt_core::{JwtError, Kind};
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
 use std::ffi::{CStr, CString};
@@ -14,6 +15,9 @@ use std::ffi::{CStr, CString};
 pub struct JsonbText(pub String);
 
 impl FromDatum for JsonbText {
+    /// # Safety
+    /// `datum` is a jsonb datum (possibly toasted or packed) when `is_null` is false,
+    /// as pgrx guarantees for an argument declared `jsonb`.
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
@@ -23,14 +27,20 @@ impl FromDatum for JsonbText {
             return None;
         }
         let varlena = datum.cast_mut_ptr::<pg_sys::varlena>();
-        let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
-        let cstr = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
-        let text = String::from_utf8_lossy(cstr.to_bytes()).into_owned();
-        pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
-        if detoasted != varlena {
-            pg_sys::pfree(detoasted as *mut std::ffi::c_void);
+        // SAFETY: the datum is a jsonb varlena (the contract above); detoasting gives a
+        // plain copy or the value itself, jsonb_out (jsonb → cstring) returns a palloc'd
+        // string that is copied and freed here, and a detoasted copy is freed too (never
+        // the caller's value).
+        unsafe {
+            let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+            let cstr = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
+            let text = String::from_utf8_lossy(cstr.to_bytes()).into_owned();
+            pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
+            if detoasted != varlena {
+                pg_sys::pfree(detoasted as *mut std::ffi::c_void);
+            }
+            Some(JsonbText(text))
         }
-        Some(JsonbText(text))
     }
 }
 
@@ -40,20 +50,30 @@ impl_sql_translatable!(JsonbText, "jsonb");
 pub struct JsonText(pub String);
 
 impl FromDatum for JsonText {
+    /// # Safety
+    /// `datum` is a json datum when `is_null` is false (an argument declared `json`).
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
         oid: pg_sys::Oid,
     ) -> Option<JsonText> {
-        pgrx::datum::JsonString::from_polymorphic_datum(datum, is_null, oid).map(|j| JsonText(j.0))
+        // SAFETY: pgrx's own conversion of a json datum, under the same contract.
+        unsafe { pgrx::datum::JsonString::from_polymorphic_datum(datum, is_null, oid) }
+            .map(|j| JsonText(j.0))
     }
 }
 
 impl_sql_translatable!(JsonText, "json");
 
+/// Arguments of these types unbox through their `FromDatum` (a NULL one panics, which
+/// pgrx turns into an ERROR; the functions taking them are `STRICT` or take an Option).
 macro_rules! arg_abi {
     ($($t:ty),*) => {$(
+        // SAFETY: unboxing goes through `FromDatum`, whose contract (a datum of the
+        // declared SQL type) pgrx upholds for the function's argument.
         unsafe impl<'fcx> ArgAbi<'fcx> for $t {
+            /// # Safety
+            /// `arg` is an argument of the function being called, of the declared type.
             unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
                 arg.unbox_arg_using_from_datum()
@@ -66,6 +86,9 @@ macro_rules! arg_abi {
 pub struct RoleName(pub String);
 
 impl FromDatum for RoleName {
+    /// # Safety
+    /// `datum` is a `name` datum (a pointer to a NUL-terminated NameData) when `is_null`
+    /// is false.
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
@@ -75,7 +98,9 @@ impl FromDatum for RoleName {
             return None;
         }
         let p = datum.cast_mut_ptr::<std::ffi::c_char>();
-        Some(RoleName(CStr::from_ptr(p).to_string_lossy().into_owned()))
+        // SAFETY: a NameData is NUL-terminated within its 64 bytes; it is copied here.
+        let name = unsafe { CStr::from_ptr(p) };
+        Some(RoleName(name.to_string_lossy().into_owned()))
     }
 }
 
@@ -99,9 +124,14 @@ impl IntoDatum for JsonbDatum {
     }
 }
 
+// SAFETY: the datum is a jsonb value jsonb_in built in the function's memory context,
+// returned as the function's (declared jsonb) result.
 unsafe impl BoxRet for JsonbDatum {
+    /// # Safety
+    /// `fcinfo` is the call's, whose result type is jsonb.
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        fcinfo.return_raw_datum(self.0)
+        // SAFETY: a valid jsonb datum, not NULL, for a function returning jsonb.
+        unsafe { fcinfo.return_raw_datum(self.0) }
     }
 }
 
@@ -120,15 +150,21 @@ impl IntoDatum for JsonDatum {
     }
 }
 
+// SAFETY: the datum is a json value json_in built in the function's memory context,
+// returned as the function's (declared json) result.
 unsafe impl BoxRet for JsonDatum {
+    /// # Safety
+    /// `fcinfo` is the call's, whose result type is json.
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        fcinfo.return_raw_datum(self.0)
+        // SAFETY: a valid json datum, not NULL, for a function returning json.
+        unsafe { fcinfo.return_raw_datum(self.0) }
     }
 }
 
 /// Build a jsonb value from JSON text with `jsonb_in`. What serde accepts but jsonb
-/// refuses (lone surrogates, numbers beyond numeric's range) becomes `Kind::ClaimsParse`.
-pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {
+/// refuses (lone surrogates, numbers beyond numeric's range, nesting beyond the stack)
+/// becomes `Kind::ClaimsParse`; any other error (a cancel, out of memory) is raised again.
+pub fn to_jsonb(text: String) -> pgrst_jwt_core::Result<JsonbDatum> {
     let refused = || {
         JwtError::with_detail(
             Kind::ClaimsParse,
@@ -137,11 +173,64 @@ pub fn to_jsonb(text: String) -> crate::error::Result<JsonbDatum> {
     };
     let cstring = CString::new(text).map_err(|_| refused())?;
     let ptr = cstring.as_ptr();
+    // SAFETY: jsonb_in takes one cstring argument, NUL-terminated and alive (`cstring`)
+    // for the call; its errors are caught below, never swallowed unless about the JSON.
     PgTryBuilder::new(|| unsafe {
         direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(ptr.into())])
     })
-    .catch_others(|_| None)
+    .catch_others(|e| match &e {
+        CaughtError::PostgresError(r) | CaughtError::ErrorReport(r)
+            if is_input_error(r.sql_error_code()) =>
+        {
+            None
+        }
+        _ => e.rethrow(),
+    })
     .execute()
     .map(JsonbDatum)
     .ok_or_else(refused)
+}
+
+/// The errors `jsonb_in` raises about the JSON it is given: data exceptions (class 22:
+/// syntax, escapes, numbers beyond numeric) and program limits (class 54: sizes,
+/// nesting deeper than the stack allows). Anything else is not about the JSON.
+fn is_input_error(code: PgSqlErrorCode) -> bool {
+    matches!(&sqlstate_class(code), b"22" | b"54")
+}
+
+/// The two class characters of a SQLSTATE (packed six bits a character, as
+/// PostgreSQL's MAKE_SQLSTATE does).
+fn sqlstate_class(code: PgSqlErrorCode) -> [u8; 2] {
+    let packed = code as isize as u32;
+    let char_at = |i: u32| ((packed >> (6 * i)) & 0x3f) as u8 + b'0';
+    [char_at(0), char_at(1)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_about_the_json_are_caught() {
+        use PgSqlErrorCode::*;
+        for code in [
+            ERRCODE_INVALID_TEXT_REPRESENTATION,
+            ERRCODE_UNTRANSLATABLE_CHARACTER,
+            ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            ERRCODE_STATEMENT_TOO_COMPLEX,
+        ] {
+            assert!(is_input_error(code), "{code:?}");
+        }
+        for code in [
+            ERRCODE_QUERY_CANCELED,
+            ERRCODE_ADMIN_SHUTDOWN,
+            ERRCODE_OUT_OF_MEMORY,
+            ERRCODE_INTERNAL_ERROR,
+            ERRCODE_INSUFFICIENT_PRIVILEGE,
+        ] {
+            assert!(!is_input_error(code), "{code:?}");
+        }
+        assert_eq!(&sqlstate_class(ERRCODE_QUERY_CANCELED), b"57");
+    }
 }

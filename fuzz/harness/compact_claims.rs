@@ -1,12 +1,11 @@
-//! Claims compaction for signing, checked differentially against `serde_json`:
-//! whatever `compact_claims` accepts, serde_json parses the input and the output to the
-//! same value (time claims truncated to whole seconds, as compaction does); whatever
-//! serde_json refuses, `compact_claims` refuses. It may refuse more (documented:
-//! repeated names in json/text input, `\u0000`, time claims that are not numbers or
-//! out of range, non-objects).
+//! Claims normalisation for signing (`claims_text::normalize`), checked differentially
+//! against `serde_json`: whatever it accepts, serde_json parses the input and the output
+//! to the same value (time claims truncated to whole seconds, as normalisation does);
+//! whatever serde_json refuses, it refuses. It may refuse more (documented: repeated
+//! names in json/text input, `\u0000`, time claims that are not numbers or out of
+//! range, non-objects).
 
-use pgrst_jwt::compact::compact_claims;
-use pgrst_jwt::error::Kind;
+use pgrst_jwt_core::{normalize_claims as normalize, truncate_seconds, ClaimsForm, Kind};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -19,18 +18,18 @@ pub fn run(data: &[u8]) {
     };
     // serde_json (with its raw_value feature, which the crate uses) reserves this object
     // key for its own protocol and refuses an object holding it: valid JSON that
-    // compaction rightly accepts, so it is not a difference
+    // normalisation rightly accepts, so it is not a difference
     if input.contains("$serde_json::private::RawValue") {
         return;
     }
     let parsed = serde_json::from_str::<Value>(input);
-    for check_duplicates in [false, true] {
+    for form in [ClaimsForm::Jsonb, ClaimsForm::AsWritten] {
         let mut out = String::new();
-        match compact_claims(input, &mut out, check_duplicates) {
+        match normalize(input, &mut out, form) {
             Ok(()) => {
                 let Ok(Value::Object(mut want)) = parsed.as_ref().cloned() else {
                     panic!(
-                        "compact accepted what serde_json refuses or is not an object: {input:?}"
+                        "normalize accepted what serde_json refuses or is not an object: {input:?}"
                     );
                 };
                 // the exact text of each time claim (the last one, as serde_json keeps it)
@@ -39,12 +38,12 @@ pub fn run(data: &[u8]) {
                 for name in TIME_CLAIMS {
                     if let Some(v) = want.get_mut(name) {
                         let text = raw[name].get();
-                        let secs = pgrst_jwt::numeric::truncate_seconds(text)
-                            .expect("a time claim compact accepted is in range");
+                        let secs = truncate_seconds(text)
+                            .expect("a time claim normalize accepted is in range");
                         *v = Value::from(secs);
                     }
                 }
-                let got: Value = serde_json::from_str(&out).expect("compact output is JSON");
+                let got: Value = serde_json::from_str(&out).expect("normalized output is JSON");
                 assert_eq!(got, Value::Object(want), "input {input:?} output {out:?}");
                 assert!(
                     !out.contains(['\n', '\r', '\t']),
@@ -69,7 +68,7 @@ pub fn run(data: &[u8]) {
                         let d = e.detail.as_deref().unwrap_or("");
                         assert!(
                             d.contains("\\u0000") || d.contains("nesting"),
-                            "compact refused JSON serde_json accepts: {input:?}: {e:?}"
+                            "normalize refused JSON serde_json accepts: {input:?}: {e:?}"
                         );
                     }
                 }

@@ -1,23 +1,23 @@
-//! Fixed test keys (`src/keys/asym/testdata/`, made by its `make-keys.sh`), parsed once.
+//! Fixed test keys (`core/testdata/`, made by its `make-keys.sh`), parsed once.
 
-use pgrst_jwt::keys::{KeySet, Use};
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use std::sync::OnceLock;
 
 pub const HMAC_SECRET: &str = "fuzzing-secret-0123456789abcdef-0123456789";
-pub const RSA: &str = include_str!("../../src/keys/asym/testdata/rsa2048.pem");
-pub const RSA_PUB: &str = include_str!("../../src/keys/asym/testdata/rsa2048.pub.pem");
-pub const P256: &str = include_str!("../../src/keys/asym/testdata/p256.pem");
-pub const P256_PUB: &str = include_str!("../../src/keys/asym/testdata/p256.pub.pem");
-pub const P384: &str = include_str!("../../src/keys/asym/testdata/p384.pem");
-pub const P384_PUB: &str = include_str!("../../src/keys/asym/testdata/p384.pub.pem");
-pub const ED25519: &str = include_str!("../../src/keys/asym/testdata/ed25519.pem");
-pub const ED25519_PUB: &str = include_str!("../../src/keys/asym/testdata/ed25519.pub.pem");
+pub const RSA: &str = include_str!("../../core/testdata/rsa2048.pem");
+pub const RSA_PUB: &str = include_str!("../../core/testdata/rsa2048.pub.pem");
+pub const P256: &str = include_str!("../../core/testdata/p256.pem");
+pub const P256_PUB: &str = include_str!("../../core/testdata/p256.pub.pem");
+pub const P384: &str = include_str!("../../core/testdata/p384.pem");
+pub const P384_PUB: &str = include_str!("../../core/testdata/p384.pub.pem");
+pub const ED25519: &str = include_str!("../../core/testdata/ed25519.pem");
+pub const ED25519_PUB: &str = include_str!("../../core/testdata/ed25519.pub.pem");
 
 /// The clock of every verification in the harness.
 pub const NOW: i64 = 1_700_000_000;
 
 pub fn parse(text: &str) -> KeySet {
-    KeySet::parse(text, Use::Verify, false).expect("a test key")
+    KeySet::parse(text, SecretLength::Any, SecretEncoding::Plain).expect("a test key")
 }
 
 /// Verification key sets: an HMAC secret, a JWK Set of two oct keys with kids, each
@@ -28,7 +28,7 @@ pub fn verification_sets() -> &'static [KeySet] {
         let mut public = Vec::new();
         for (kid, pem) in [("rsa", RSA_PUB), ("p256", P256_PUB), ("ed", ED25519_PUB)] {
             let ks = parse(pem);
-            let mut jwk = pgrst_jwt::keys::jwk::public_jwk(&ks.keys[0]).unwrap();
+            let mut jwk = ks.keys[0].public_jwk().unwrap();
             jwk.insert("kid".into(), kid.into());
             public.push(serde_json::Value::Object(jwk));
         }

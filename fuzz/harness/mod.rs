@@ -1,7 +1,8 @@
-//! Fuzzing harness of pgrst_jwt's pure core: one `run(data)` per target, each checking
-//! properties (not only "no panic"). Used by the cargo fuzz targets in `fuzz_targets/`
-//! and, through `src/lib.rs`, by the main crate's unit tests, which replay the seed
-//! corpora and every crash or hang reproducer kept in `fuzz/regressions/<target>/`.
+//! Fuzzing harness of pgrst_jwt's pure core (the `pgrst_jwt_core` crate): one `run(data)`
+//! per target, each checking properties (not only "no panic"). Used by the cargo fuzz
+//! targets in `fuzz_targets/` and, through `core/src/lib.rs`, by the core's unit tests,
+//! which replay the seed corpora and every crash or hang reproducer kept in
+//! `fuzz/regressions/<target>/`.
 
 pub mod compact_claims;
 pub mod differential;
@@ -26,12 +27,13 @@ pub const TARGETS: &[(&str, Target)] = &[
 mod replay {
     use std::path::PathBuf;
 
+    /// `fuzz/`: the manifest directory of the fuzz crate, or beside the core's (`core/`).
     fn fuzz_dir() -> PathBuf {
         let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         if manifest.ends_with("fuzz") {
             manifest
         } else {
-            manifest.join("fuzz")
+            manifest.join("..").join("fuzz")
         }
     }
 

@@ -4,7 +4,7 @@
 //! overflow, and quick (libFuzzer's timeout catches a slow path); a path over the
 //! bounds is refused; a found role is a string.
 
-use pgrst_jwt::role::{RolePath, MAX_PATH_BYTES};
+use pgrst_jwt_core::{Kind, RolePath, MAX_PATH_BYTES};
 
 pub fn run(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -18,9 +18,6 @@ pub fn run(data: &[u8]) {
                 let _ = p.role(&claims);
             }
         }
-        Err(e) => assert_eq!(
-            e.kind,
-            pgrst_jwt::error::Kind::InvalidArgument("pgrst.jwt_role_claim_key")
-        ),
+        Err(e) => assert_eq!(e.kind, Kind::InvalidArgument("pgrst.jwt_role_claim_key")),
     }
 }

@@ -3,23 +3,36 @@
 //! asks the privilege functions PostgreSQL itself uses (table and column ACLs, role
 //! membership, predefined roles) and scans the catalogs directly.
 
-use super::{table, Source};
-use crate::error::Result;
+use super::{table, SecretSource};
+use pgrst_jwt_core::Result;
 use pgrx::pg_sys;
 use std::ffi::CStr;
 
 /// What `jwt_secret_status()` reports.
 pub struct Status {
-    pub configured: bool,
-    pub source: Option<Source>,
-    pub fingerprint: Option<String>,
+    configured: bool,
+    source: Option<SecretSource>,
+    fingerprint: Option<String>,
     /// One line per way a non-superuser could read the secret; empty when none.
-    pub exposures: Vec<String>,
+    exposures: Vec<String>,
 }
 
+/// `jwt_secret_status()`'s row: configured, source, fingerprint, readable_by_public,
+/// exposures.
+pub type StatusRow = (bool, Option<String>, Option<String>, bool, Vec<String>);
+
 impl Status {
-    pub fn readable_by_public(&self) -> bool {
-        !self.exposures.is_empty()
+    /// The row, with the readability rule: readable by a non-superuser when any
+    /// exposure was found.
+    pub fn into_row(self) -> StatusRow {
+        let readable_by_public = !self.exposures.is_empty();
+        (
+            self.configured,
+            self.source.map(|s| s.name().to_string()),
+            self.fingerprint,
+            readable_by_public,
+            self.exposures,
+        )
     }
 }
 
@@ -53,26 +66,26 @@ fn predefined() -> Vec<(u32, &'static str, Option<bool>)> {
 }
 
 /// The status, given the configured secret (if any).
-pub fn status(configured: Option<(Source, String)>) -> Result<Status> {
+pub fn status(configured: Option<(SecretSource, String)>) -> Result<Status> {
     let mut exposures = role_settings();
     let source = configured.as_ref().map(|(s, _)| *s);
     let roles = ordinary_roles();
     match source {
-        Some(Source::Table) => {
+        Some(SecretSource::Table) => {
             if let Some(loc) = table::locate() {
                 exposures.extend(table_readers(loc, &roles));
                 exposures.extend(publications(loc));
             }
         }
-        Some(Source::Setting) if !crate::settings::preloaded() => exposures.push(
+        Some(SecretSource::Setting) if !crate::settings::preloaded() => exposures.push(
             "the pgrst.jwt_secret setting: any role reads it with current_setting() in a \
              session that has not loaded pgrst_jwt (add pgrst_jwt to shared_preload_libraries)"
                 .to_string(),
         ),
-        Some(Source::Setting) | None => {}
+        Some(SecretSource::Setting) | None => {}
     }
     if let Some(src) = source {
-        exposures.extend(predefined_members(&roles, src == Source::Table));
+        exposures.extend(predefined_members(&roles, src == SecretSource::Table));
     }
     Ok(Status {
         configured: configured.is_some(),
@@ -161,6 +174,7 @@ fn publications(loc: table::Location) -> Vec<String> {
             // SAFETY: a syscache lookup; NULL when the publication is gone.
             let p = unsafe { pg_sys::get_publication_name(oid, true) };
             if !p.is_null() {
+                // SAFETY: a palloc'd NUL-terminated copy of the name, copied here.
                 let name = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
                 if !names.contains(&name) {
                     names.push(name);
@@ -265,7 +279,7 @@ unsafe fn scan_with_desc(
         if tuple.is_null() {
             break;
         }
-        crate::interrupt::check();
+        pgrx::check_for_interrupts!();
         f(tuple, (*rel).rd_att);
     }
     pg_sys::systable_endscan(scan);

@@ -20,27 +20,32 @@
 mod exposure;
 mod table;
 
-pub use exposure::status;
+pub use exposure::StatusRow;
 
-use crate::error::{JwtError, Kind, Result};
-use crate::keys::{KeySet, Use};
+use pgrst_jwt_core::{JwtError, Kind, Result};
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 use std::rc::Rc;
+use zeroize::Zeroizing;
 
+/// Where the configured secret comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub enum SecretSource {
+    /// the extension's table, written by `set_pgrst_secret_from_env()`
     Table,
+    /// the `pgrst.jwt_secret` setting (the fallback)
     Setting,
 }
 
-impl Source {
+impl SecretSource {
+    /// As `jwt_secret_status()` reports it in `source`.
     pub fn name(self) -> &'static str {
         match self {
-            Source::Table => "extension table",
-            Source::Setting => "pgrst.jwt_secret setting",
+            SecretSource::Table => "extension table",
+            SecretSource::Setting => "pgrst.jwt_secret setting",
         }
     }
 }
@@ -48,9 +53,13 @@ impl Source {
 /// The configured secret, parsed.
 pub struct Configured {
     pub keys: Rc<KeySet>,
-    pub source: Source,
+    pub source: SecretSource,
     pub fingerprint: String,
 }
+
+/// A load of the `pgrst.jwt_secret` setting: its text (wiped when replaced), whether it
+/// was read as base64, and what it holds.
+type SettingLoad = (Zeroizing<String>, bool, Rc<Configured>);
 
 /// A load of the table: where it was, and what it held (None: no row).
 struct Loaded {
@@ -67,7 +76,7 @@ thread_local! {
     static TABLE_OID: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
     static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     /// The setting source, keyed by the setting's text and base64 flag.
-    static SETTING: RefCell<Option<(String, bool, Rc<Configured>)>> = const { RefCell::new(None) };
+    static SETTING: RefCell<Option<SettingLoad>> = const { RefCell::new(None) };
 }
 
 /// Register the relcache callback (from `_PG_init`).
@@ -76,6 +85,12 @@ pub fn init() {
     unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(relcache_changed), pg_sys::Datum::from(0)) }
 }
 
+/// The relcache callback: bumps the generation when our table (or every relation) is
+/// invalidated.
+///
+/// # Safety
+/// Called by PostgreSQL's invalidation processing, which may happen inside any of its
+/// calls: it touches only this thread's `Cell`s (no allocation, no catalog access).
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn relcache_changed(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     let ours = TABLE_OID.with(Cell::get);
@@ -121,8 +136,12 @@ fn load_table() -> Result<(Option<table::Location>, Option<Rc<Configured>>)> {
     let configured = match row {
         None => None,
         Some(r) => Some(Rc::new(Configured {
-            keys: Rc::new(KeySet::parse(&r.secret, Use::Strict, r.is_base64)?),
-            source: Source::Table,
+            keys: Rc::new(KeySet::parse(
+                &r.secret,
+                SecretLength::Minimum,
+                SecretEncoding::base64_if(r.is_base64),
+            )?),
+            source: SecretSource::Table,
             fingerprint: fingerprint(&r.secret, r.is_base64),
         })),
     };
@@ -149,14 +168,18 @@ fn load_setting(is_base64: bool) -> Result<Option<Rc<Configured>>> {
     if let Some(hit) = SETTING.with(|s| {
         s.borrow()
             .as_ref()
-            .filter(|(t, b, _)| *t == text && *b == is_base64)
+            .filter(|(t, b, _)| t.as_str() == text.as_str() && *b == is_base64)
             .map(|(_, _, c)| c.clone())
     }) {
         return Ok(Some(hit));
     }
     let c = Rc::new(Configured {
-        keys: Rc::new(KeySet::parse(&text, Use::Strict, is_base64)?),
-        source: Source::Setting,
+        keys: Rc::new(KeySet::parse(
+            &text,
+            SecretLength::Minimum,
+            SecretEncoding::base64_if(is_base64),
+        )?),
+        source: SecretSource::Setting,
         fingerprint: fingerprint(&text, is_base64),
     });
     SETTING.with(|s| *s.borrow_mut() = Some((text, is_base64, c.clone())));
@@ -169,6 +192,22 @@ pub fn configured(setting_is_base64: bool) -> Result<Option<Rc<Configured>>> {
         Some(c) => Ok(Some(c)),
         None => load_setting(setting_is_base64),
     }
+}
+
+/// `jwt_secret_status()`: whether and where a secret is configured (the setting read as
+/// base64 when `setting_is_base64`), and every way a non-superuser could read it.
+pub fn status(setting_is_base64: bool) -> Result<StatusRow> {
+    let c = configured(setting_is_base64)?;
+    let s = exposure::status(c.map(|c| (c.source, c.fingerprint.clone())))?;
+    Ok(s.into_row())
+}
+
+/// The table changed (the trigger of SQL writes, as [`table::write`] does for ours):
+/// every backend reloads the secret at its next use.
+pub fn announce_change(relid: pg_sys::Oid) {
+    // SAFETY: queues a relcache invalidation for an existing relation (the trigger's);
+    // it is sent at commit, to every backend and hot standby.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(relid) };
 }
 
 /// The configured secret, or PostgREST's `Server lacks JWT secret`.
@@ -203,6 +242,7 @@ pub fn setting(name: &CStr) -> Option<String> {
     if p.is_null() {
         return None;
     }
+    // SAFETY: not NULL (checked), NUL-terminated, and copied before anything can change it.
     let v = unsafe { CStr::from_ptr(p) }.to_string_lossy();
     let v = v.trim();
     (!v.is_empty()).then(|| v.to_string())

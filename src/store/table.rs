@@ -10,9 +10,10 @@
 //! Privileges are not checked here: reading the row for `jwt_verify(token)` is the
 //! extension's own business; the callers of [`write`] check that the user is a superuser.
 
-use crate::error::{JwtError, Kind, Result};
+use pgrst_jwt_core::{JwtError, Kind, Result};
 use pgrx::pg_sys;
 use std::ffi::CStr;
+use zeroize::Zeroizing;
 
 pub const NAME: &CStr = c"pgrst_jwt_secret";
 const EXTENSION: &CStr = c"pgrst_jwt";
@@ -40,9 +41,9 @@ pub struct Location {
     pub schema: pg_sys::Oid,
 }
 
-/// The stored row.
+/// The stored row; its secret is wiped from memory when dropped.
 pub struct Row {
-    pub secret: String,
+    pub secret: Zeroizing<String>,
     pub is_base64: bool,
 }
 
@@ -206,12 +207,12 @@ pub fn read(loc: Location) -> Result<Option<Row>> {
 ///
 /// # Safety
 /// `datum` must be a non-null text datum that stays valid during the call.
-unsafe fn copy_text(datum: pg_sys::Datum) -> Result<String> {
+unsafe fn copy_text(datum: pg_sys::Datum) -> Result<Zeroizing<String>> {
     let stored = datum.cast_mut_ptr::<pg_sys::varlena>();
     let plain = pg_sys::pg_detoast_datum_packed(stored);
     let bytes = pgrx::varlena::varlena_to_byte_slice(plain);
     let text = std::str::from_utf8(bytes)
-        .map(str::to_owned)
+        .map(|s| Zeroizing::new(s.to_owned()))
         .map_err(|_| internal("the stored secret is not UTF-8"));
     if plain != stored {
         wipe_varlena(plain);

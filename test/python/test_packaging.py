@@ -1,0 +1,140 @@
+"""Packages (issue 10): `make package` (.ci/package) archives what .ci/install installs, with
+paths from /, so that unpacking into / installs it; the Dockerfile builds with that same
+script, and compose.yaml wires the auth example's Postgres (JWT_SECRET), PostgREST
+(PGRST_JWT_SECRET) and Caddy. No Docker engine runs here: the Dockerfile and compose.yaml
+are checked against the scripts and files they use, and the migrations are run the way the
+postgres image's entrypoint runs /docker-entrypoint-initdb.d (each file by psql, no -1)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+
+from auth_example_support import NO_PGCRYPTO, PostgREST, migration_files, pgcrypto_available
+from cluster import Cluster
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+PG_CONFIG = os.path.join(PG_BIN, "pg_config")
+
+
+def pg_config(flag: str) -> str:
+    return subprocess.run([PG_CONFIG, flag], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def version() -> str:
+    with open(os.path.join(ROOT, "Cargo.toml")) as f:
+        return re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
+
+
+@pytest.fixture(scope="module")
+def archive():
+    major = re.search(r"PostgreSQL (\d+)", pg_config("--version")).group(1)
+    tree = os.path.join(ROOT, "target", "package", f"pg{major}")
+    built = os.path.exists(os.path.join(tree + pg_config("--pkglibdir"), "pgrst_jwt.so"))
+    env = dict(os.environ, PG_CONFIG=PG_CONFIG)
+    if built:  # the tree .ci/install just built and installed (test/run does that first)
+        env["PACKAGE_SKIP_BUILD"] = "1"
+    p = subprocess.run(["bash", ".ci/package"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=1800)
+    assert p.returncode == 0, p.stderr[-3000:]
+    path = os.path.join(ROOT, p.stdout.strip().splitlines()[-1])
+    assert os.path.basename(path).startswith(f"pgrst_jwt-{version()}-pg{major}-"), path
+    return path
+
+
+def test_archive_unpacks_into_the_postgresql_tree(archive):
+    with tarfile.open(archive) as t:
+        members = t.getmembers()
+    names = {m.name for m in members}
+    lib, ext = pg_config("--pkglibdir").lstrip("/"), pg_config("--sharedir").lstrip("/") + "/extension"
+    v = version()
+    want = {f"{lib}/pgrst_jwt.so", f"{ext}/pgrst_jwt.control", f"{ext}/pgrst_jwt--{v}.sql",
+            f"{ext}/pgrst_jwt--0.1.0.sql", f"{ext}/pgrst_jwt--0.1.0--{v}.sql",
+            f"{ext}/pgrst_jwt_pgjwt.control", f"{ext}/pgrst_jwt_pgjwt--0.2.0.sql"}
+    assert want <= names, sorted(want - names)
+    for m in members:
+        # files only, relative, owned by root, readable by all, writable by root only
+        assert m.isfile() and not m.name.startswith(("/", "../")) and ".." not in m.name.split("/")
+        assert (m.uid, m.gid) == (0, 0) and m.mode & 0o444 == 0o444 and not m.mode & 0o022, m.name
+    # what unpacking into / would write is exactly what is installed now
+    with tarfile.open(archive) as t:
+        for m in members:
+            data = t.extractfile(m).read()
+            with open("/" + m.name, "rb") as f:
+                assert hashlib.sha256(f.read()).digest() == hashlib.sha256(data).digest(), m.name
+    sums = open(os.path.join(os.path.dirname(archive), "SHA256SUMS")).read()
+    with open(archive, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() + "  ./" + os.path.basename(archive) in sums
+
+
+def test_dockerfile_builds_with_the_ci_script_and_ships_its_output():
+    text = open(os.path.join(ROOT, "Dockerfile")).read()
+    stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?$", text, re.M)
+    assert stages == [("postgres:${PG_MAJOR}-bookworm", "builder"), ("postgres:${PG_MAJOR}-bookworm", "")]
+    default = re.search(r"^ARG PG_MAJOR=(\d+)$", text, re.M).group(1)
+    assert default in ("15", "18"), "the default image must be a tested PostgreSQL version"
+    assert 'bash .ci/package' in text and "COPY --from=builder /out/ /" in text
+    pins = dict(re.findall(r"^ARG (RUST_VERSION|CARGO_PGRX_VERSION)=(\S+)$", text, re.M))
+    cargo = open(os.path.join(ROOT, "Cargo.toml")).read()
+    assert f'pgrx = "={pins["CARGO_PGRX_VERSION"]}"' in cargo
+    assert pins["RUST_VERSION"].startswith(re.search(r'rust-version = "([^"]+)"', cargo).group(1))
+    ignored = open(os.path.join(ROOT, ".dockerignore")).read().split()
+    assert "target/" in ignored and ".git/" in ignored
+
+
+def test_compose_wires_the_auth_example():
+    compose = yaml.safe_load(open(os.path.join(ROOT, "compose.yaml")))
+    s = compose["services"]
+    assert set(s) == {"db", "postgrest", "caddy"}
+    assert s["db"]["environment"]["JWT_SECRET"].startswith("${JWT_SECRET")
+    assert s["postgrest"]["environment"]["PGRST_JWT_SECRET"] == "${JWT_SECRET}"
+    assert s["db"]["build"]["context"] == "."
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in s["db"]["volumes"] + s["caddy"]["volumes"]}
+    assert volumes["/docker-entrypoint-initdb.d"] == "./examples/postgrest-auth/migrations"
+    assert volumes["/etc/caddy/Caddyfile"] == "./examples/postgrest-auth/Caddyfile"
+    for src in ("./examples/postgrest-auth/migrations", "./examples/postgrest-auth/Caddyfile"):
+        assert os.path.exists(os.path.join(ROOT, src))
+    caddyfile = open(os.path.join(ROOT, "examples/postgrest-auth/Caddyfile")).read()
+    for name in s["caddy"]["environment"]:
+        assert "{$" + name in caddyfile, name
+    pre = s["postgrest"]["environment"]["PGRST_DB_PRE_REQUEST"]
+    migrations = "".join(open(f).read() for f in migration_files())
+    assert re.search(rf"CREATE (OR REPLACE )?FUNCTION {re.escape(pre)}\(", migrations), pre
+    assert s["postgrest"]["environment"]["PGRST_DB_SCHEMAS"] == "api"
+    assert s["postgrest"]["environment"]["PGRST_DB_ANON_ROLE"] == "anon"
+
+
+def test_migrations_run_as_the_image_entrypoint_runs_them(tmp_path):
+    """docker-entrypoint.sh runs each file with psql -v ON_ERROR_STOP=1, no -1, with the
+    container's environment: the example must work that way too."""
+    c = Cluster(env={"JWT_SECRET": "compose-like-secret-0123456789-abcdefghij"},
+                conf={"shared_preload_libraries": "pgrst_jwt"})
+    c.start()
+    if not pgcrypto_available(c):
+        c.cleanup()
+        pytest.skip(NO_PGCRYPTO)
+    try:
+        os.environ["AUTHENTICATOR_PASSWORD"] = "compose-like-password"
+        try:
+            for f in migration_files():
+                c.psql(file=f)
+        finally:
+            del os.environ["AUTHENTICATOR_PASSWORD"]
+        assert c.one("SELECT configured FROM extensions.jwt_secret_status()") == "t"
+        api = PostgREST(c, "postgres", "compose-like-secret-0123456789-abcdefghij")
+        try:
+            r = api.rpc("signup", {"email": "compose@example.com", "password": "a good long password"})
+            assert r.status == 200, r
+            r = api.rpc("login", {"email": "compose@example.com", "password": "a good long password"})
+            assert r.status == 200 and "access_token" in r.body, r
+        finally:
+            api.close()
+    finally:
+        c.cleanup()
