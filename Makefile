@@ -48,7 +48,7 @@ help:
 	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15 and 18 (PG=NN: one)"
 	@echo "make unit        Rust unit tests of the workspace (the core's, fuzz reproducers included)"
 	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test)"
-	@echo "make regress     SQL and Python tests on throw-away clusters (test/run)"
+	@echo "make regress     SQL and Python tests on throw-away clusters (pg_test/run)"
 	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
 	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
 	@echo "make package     versioned archives per PostgreSQL version in target/dist (.ci/package)"
@@ -92,7 +92,7 @@ endif
 	@if grep -Eq '$(CRASH_RE)' $(PGTEST_LOG); then echo "a server crashed during the #[pg_test]s"; exit 1; fi
 
 regress:
-	PG_BIN=$(PG_BIN) bash test/run
+	PG_BIN=$(PG_BIN) bash pg_test/run
 
 # under load and over time, on the installed build (regress installs it): 10 s of pgbench
 # and a tenth of the soak; bench/load and bench/soak without options give the full runs

@@ -236,7 +236,7 @@ mod pgrx_tests;
 pub use pgrx_tests::tests;
 
 /// Required by `cargo pgrx test` under this name. (The SQL and Python tests on real
-/// clusters are another thing: `test/`, run by `test/run`.)
+/// clusters are another thing: `pg_test/`, run by `pg_test/run`.)
 #[cfg(test)]
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}

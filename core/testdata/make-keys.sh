@@ -24,7 +24,7 @@ once rsa2048.pkcs1.pub.pem openssl rsa -in rsa2048.pem -RSAPublicKey_out -out rs
 for k in p256 p384 p521; do
     once "$k.sec1.pem" openssl ec -in "$k.pem" -out "$k.sec1.pem"
 done
-# large RSA public keys for the cancellation tests (test/python/test_cancellation.py)
+# large RSA public keys for the cancellation tests (pg_test/python/test_cancellation.py)
 for bits in 4096 8192; do
     once "rsa$bits.pub.pem" sh -c "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:$bits 2>/dev/null | openssl pkey -pubout -out rsa$bits.pub.pem"
 done

@@ -39,7 +39,7 @@ def archive():
     tree = os.path.join(ROOT, "target", "package", f"pg{major}")
     built = os.path.exists(os.path.join(tree + pg_config("--pkglibdir"), "pgrst_jwt.so"))
     env = dict(os.environ, PG_CONFIG=PG_CONFIG)
-    if built:  # the tree .ci/install just built and installed (test/run does that first)
+    if built:  # the tree .ci/install just built and installed (pg_test/run does that first)
         env["PACKAGE_SKIP_BUILD"] = "1"
     p = subprocess.run(["bash", ".ci/package"], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=1800)

@@ -1,12 +1,12 @@
-"""pytest fixtures for the pgrst_jwt SQL-level tests (run through test/run).
+"""pytest fixtures for the pgrst_jwt SQL-level tests (run through pg_test/run).
 
-* ``cluster``: the shared cluster test/run started (session scope).
+* ``cluster``: the shared cluster pg_test/run started (session scope).
 * ``pg``: a database of its own per test module, named after the module, with
   ``CREATE EXTENSION pgrst_jwt`` done; ``pg.psql(...)`` defaults to that database.
 * ``fresh_cluster``: a factory ``fresh_cluster(env=None, conf=None, start=True)`` for
   clusters of their own (restarts, server environment, preloading); all are stopped
   and removed after the test.
-* ``jwt_secret``: the secret test/run put in the shared postmaster's JWT_SECRET.
+* ``jwt_secret``: the secret pg_test/run put in the shared postmaster's JWT_SECRET.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def cluster():
 def jwt_secret():
     s = os.environ.get("PG_TEST_JWT_SECRET")
     if not s:
-        pytest.fail("PG_TEST_JWT_SECRET is not set: run the Python tests through test/run")
+        pytest.fail("PG_TEST_JWT_SECRET is not set: run the Python tests through pg_test/run")
     return s
 
 

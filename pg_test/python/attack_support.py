@@ -1,4 +1,4 @@
-"""Shared helpers of the attack suite (test/python/test_attack_*.py).
+"""Shared helpers of the attack suite (pg_test/python/test_attack_*.py).
 
 * ``Session``: one persistent psql process (= one backend) fed through pipes, with a
   sentinel after each statement: concurrent sessions, wall-time measurement, the

@@ -1,12 +1,7 @@
 -- pgrst_jwt regression tests: the extension and the helpers the other files use.
--- pg_regress runs every file of test/sql in one database, in name order.
+-- pg_regress runs every file of pg_test/sql in one database, in name order.
 CREATE EXTENSION IF NOT EXISTS pgrst_jwt;
 SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'pgrst_jwt';
-  extname  | extversion | extrelocatable 
------------+------------+----------------
- pgrst_jwt | 0.2.0      | f
-(1 row)
-
 CREATE SCHEMA t;
 -- HMAC (RFC 2104) from PostgreSQL's built-in sha256()/sha384()/sha512(): tokens forged
 -- independently of pgrst_jwt, on every PostgreSQL (no pgcrypto needed)
@@ -72,26 +67,11 @@ SELECT t.b64url(t.hmac(
     convert_to('eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ', 'UTF8'),
     decode(translate('AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow', '-_', '+/') || '==', 'base64'),
     'sha256')) = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' AS rfc7515_a1;
- rfc7515_a1 
-------------
- t
-(1 row)
-
 SELECT encode(t.hmac(convert_to('Test Using Larger Than Block-Size Key - Hash Key First', 'UTF8'),
                      decode(repeat('aa', 131), 'hex'), 'sha256'), 'hex')
        = '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54' AS rfc4231_6_sha256,
        encode(t.hmac(convert_to('Test Using Larger Than Block-Size Key - Hash Key First', 'UTF8'),
                      decode(repeat('aa', 131), 'hex'), 'sha512'), 'hex')
        = '80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598' AS rfc4231_6_sha512;
- rfc4231_6_sha256 | rfc4231_6_sha512 
-------------------+------------------
- t                | t
-(1 row)
-
 SELECT t.unb64url('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9') AS header,
        t.b64url('{"alg":"HS256","typ":"JWT"}') AS encoded;
-           header            |               encoded                
------------------------------+--------------------------------------
- {"alg":"HS256","typ":"JWT"} | eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9
-(1 row)
-

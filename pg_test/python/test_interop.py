@@ -92,7 +92,7 @@ def test_same_token_as_pyjwt_for_json_claims(pg, alg):
 
 @pytest.mark.parametrize("alg", ALGS)
 def test_configured_test_secret_interop(pg, jwt_secret, alg):
-    """The secret test/run gives the postmaster (37 bytes) works both ways too."""
+    """The secret pg_test/run gives the postmaster (37 bytes) works both ways too."""
     c = {"role": "web_user"}
     assert pyjwt.decode(sign(pg, c, alg, secret=jwt_secret), jwt_secret, algorithms=[alg]) == c
     assert verify(pg, pyjwt.encode(c, jwt_secret, algorithm=alg), secret=jwt_secret) == c

@@ -5,7 +5,7 @@ Two kinds of handle share one interface (``psql``, ``createdb``, ``log_text``,
 
 * ``Cluster(env, conf)``: initdb's and runs its OWN cluster in a temp dir, for tests
   that need a restart, special settings or a particular server environment.
-* ``existing()``: the cluster ``test/run`` started (``PGHOST``/``PGPORT``).
+* ``existing()``: the cluster ``pg_test/run`` started (``PGHOST``/``PGPORT``).
 
 PostgreSQL refuses to run as root, so when we are root the server binaries (initdb,
 pg_ctl) run as ``postgres`` through ``sudo -u postgres`` and the temp dir is owned by
@@ -52,7 +52,7 @@ def crash_lines(log: str) -> list:
 
 
 def record_crashes(where: str, log: str) -> list:
-    """crash_lines(log), also appended to $PG_TEST_CRASHES (test/run reports them)."""
+    """crash_lines(log), also appended to $PG_TEST_CRASHES (pg_test/run reports them)."""
     lines = crash_lines(log)
     path = os.environ.get("PG_TEST_CRASHES")
     if lines and path:
@@ -329,7 +329,7 @@ class Cluster(_Client):
 
 
 class ExistingCluster(_Client):
-    """The cluster test/run started. ``restart()`` works when PG_TEST_DATADIR is set,
+    """The cluster pg_test/run started. ``restart()`` works when PG_TEST_DATADIR is set,
     but restarting the shared cluster affects every other test: prefer ``Cluster``."""
 
     def __init__(self, host: str, port: int, logfile: Optional[str], datadir: Optional[str],
@@ -373,11 +373,11 @@ class ExistingCluster(_Client):
 
 
 def existing() -> ExistingCluster:
-    """The cluster test/run started, from PGHOST/PGPORT (and PG_TEST_LOG, PG_TEST_DATADIR)."""
+    """The cluster pg_test/run started, from PGHOST/PGPORT (and PG_TEST_LOG, PG_TEST_DATADIR)."""
     host = os.environ.get("PGHOST")
     port = os.environ.get("PGPORT")
     if not host or not port:
-        raise RuntimeError("PGHOST/PGPORT are not set: run the Python tests through test/run")
+        raise RuntimeError("PGHOST/PGPORT are not set: run the Python tests through pg_test/run")
     return ExistingCluster(host, int(port), os.environ.get("PG_TEST_LOG"),
                            os.environ.get("PG_TEST_DATADIR"))
 
