@@ -266,14 +266,7 @@ unsafe fn scan_with_desc(
     mut f: impl FnMut(pg_sys::HeapTuple, pg_sys::TupleDesc),
 ) {
     let rel = pg_sys::table_open(relid, pg_sys::AccessShareLock as _);
-    let scan = pg_sys::systable_beginscan(
-        rel,
-        pg_sys::InvalidOid,
-        false,
-        std::ptr::null_mut(),
-        0,
-        std::ptr::null_mut(),
-    );
+    let scan = table::begin_full_scan(rel);
     loop {
         let tuple = pg_sys::systable_getnext(scan);
         if tuple.is_null() {

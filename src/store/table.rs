@@ -154,14 +154,7 @@ unsafe fn with_first_tuple<R>(
         return Err(e);
     }
     pg_sys::InvalidateCatalogSnapshot();
-    let scan = pg_sys::systable_beginscan(
-        rel,
-        pg_sys::InvalidOid,
-        false,
-        std::ptr::null_mut(),
-        0,
-        std::ptr::null_mut(),
-    );
+    let scan = begin_full_scan(rel);
     let tuple = pg_sys::systable_getnext(scan);
     let result = f(rel, tuple);
     pg_sys::systable_endscan(scan);
@@ -292,4 +285,22 @@ unsafe fn wipe_tuple(tuple: pg_sys::HeapTuple) {
     let len = (*tuple).t_len as usize;
     std::ptr::write_bytes((*tuple).t_data.cast::<u8>(), 0, len);
     pg_sys::heap_freetuple(tuple);
+}
+
+/// A scan of every row of `rel` under the catalog snapshot (registered by the scan).
+///
+/// # Safety
+/// `rel` must be an open relation; end the scan with `systable_endscan`.
+pub(super) unsafe fn begin_full_scan(rel: pg_sys::Relation) -> pg_sys::SysScanDesc {
+    // SAFETY: no index and no keys: a heap scan of `rel`, which the caller has open.
+    unsafe {
+        pg_sys::systable_beginscan(
+            rel,
+            pg_sys::InvalidOid,
+            false,
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+        )
+    }
 }
