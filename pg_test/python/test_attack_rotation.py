@@ -92,3 +92,29 @@ def test_reverse_rotation_racing_read_committed(rc, warm):
 
 def test_rotation_racing_a_serializable_snapshot(rc):
     race(rc, OLD, NEW, "SERIALIZABLE", True)
+
+
+@pytest.mark.parametrize("sign", [False, True], ids=["verify", "sign"])
+def test_rotation_inside_an_open_read_committed_transaction(rc, sign):
+    """Issue 16: everything A needs is cached (secret, functions, the helper): the rotation B
+    commits while A's READ COMMITTED transaction is open must apply to A's next statement,
+    with no catalog access in between."""
+    with Session(rc, "rot") as b:
+        b.ok("SELECT extensions.set_pgrst_secret_from_env('JWT_SECRET');")
+        with Session(rc, "rot", "app") as a:
+            a.ok("BEGIN ISOLATION LEVEL READ COMMITTED;")
+            assert verify(a, OLD_TOKEN).out == "old"
+            a.ok("SELECT public.sign_helper('{\"role\":\"web_user\"}'::jsonb);")
+            b.ok("SELECT extensions.set_pgrst_secret_from_env('JWT_SECRET_NEXT');")
+            if sign:
+                signed = a.value("SELECT public.sign_helper('{\"role\":\"web_user\"}'::jsonb);")
+                try:
+                    pyjwt.decode(signed, NEW, algorithms=["HS256"])
+                except pyjwt.InvalidSignatureError:
+                    pytest.fail("the open transaction's next statement signed with the rotated-out secret")
+            else:  # jwt_check: a refusal must not abort the open transaction
+                valid = "SELECT valid FROM extensions.jwt_check({});"
+                assert a.value(valid.format(literal(OLD_TOKEN))) == "f", (
+                    "READ COMMITTED, the next statement: the rotated-out secret's token is valid")
+                assert a.value(valid.format(literal(NEW_TOKEN))) == "t"
+            a.run("COMMIT;")

@@ -111,6 +111,12 @@ pub fn fingerprint(secret: &str, is_base64: bool) -> String {
 
 /// The table's location and its parsed row, from the cache while it is current.
 fn load_table() -> Result<(Option<table::Location>, Option<Rc<Configured>>)> {
+    // Take in what other backends have committed before the cache is trusted: inside an
+    // open READ COMMITTED transaction, a statement that needs no lock (everything cached)
+    // would otherwise keep a rotated-out secret until some lock acquisition processes the
+    // queue. When nothing is queued this is one unlocked read of a flag.
+    // SAFETY: processing invalidations is what every lock acquisition does.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
     let current = GENERATION.with(Cell::get);
     if let Some(hit) = LOADED.with(|l| {
         l.borrow()
@@ -208,6 +214,18 @@ pub fn announce_change(relid: pg_sys::Oid) {
     // SAFETY: queues a relcache invalidation for an existing relation (the trigger's);
     // it is sent at commit, to every backend and hot standby.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(relid) };
+}
+
+/// Refuses a write to the secret table by anyone but a superuser (its write trigger).
+pub fn refuse_unless_superuser() -> Result<()> {
+    // SAFETY: whether the current user is a superuser (a syscache lookup).
+    if unsafe { pg_sys::superuser() } {
+        return Ok(());
+    }
+    Err(JwtError::with_detail(
+        Kind::PermissionDenied("only a superuser may change the stored JWT secret"),
+        "a superuser runs set_pgrst_secret_from_env()",
+    ))
 }
 
 /// The configured secret, or PostgREST's `Server lacks JWT secret`.
