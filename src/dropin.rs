@@ -17,6 +17,7 @@ use std::ffi::CString;
 
 #[pg_extern(immutable, parallel_safe, strict, sql = false)]
 fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: &str, algorithm: &str) -> String {
+    crate::report::mark_statement();
     pgrst_jwt_core::pgjwt::sign(&payload.0, secret, algorithm).or_raise()
 }
 
@@ -34,6 +35,7 @@ fn pgjwt_verify(
         name!(valid, Option<bool>),
     ),
 > {
+    crate::report::mark_statement();
     let Some(token) = token else {
         return TableIterator::once((None, None, None));
     };

@@ -52,6 +52,7 @@ fn jwt_sign_jsonb(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
+    report::mark_statement();
     let (claims, secret) = (claims?, secret?);
     Some(tokens::sign_with_secret(
         &claims.0,
@@ -67,6 +68,7 @@ fn jwt_sign_json(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
+    report::mark_statement();
     let (claims, secret) = (claims?, secret?);
     Some(tokens::sign_with_secret(
         &claims.0,
@@ -82,6 +84,7 @@ fn jwt_sign_text(
     secret: Option<&str>,
     algorithm: default!(Option<&str>, "'HS256'"),
 ) -> Option<String> {
+    report::mark_statement();
     let (claims, secret) = (claims?, secret?);
     Some(tokens::sign_with_secret(
         claims,
@@ -93,16 +96,19 @@ fn jwt_sign_text(
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_jsonb(claims: JsonbText) -> String {
+    report::mark_statement();
     tokens::sign_with_configured(&claims.0, ClaimsForm::Jsonb)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_json(claims: JsonText) -> String {
+    report::mark_statement();
     tokens::sign_with_configured(&claims.0, ClaimsForm::AsWritten)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
 fn jwt_sign_configured_text(claims: &str) -> String {
+    report::mark_statement();
     tokens::sign_with_configured(claims, ClaimsForm::AsWritten)
 }
 
@@ -116,6 +122,7 @@ fn jwt_verify(
     leeway: default!(Option<i32>, "30"),
     audience: default!(Option<&str>, "NULL"),
 ) -> Option<JsonbDatum> {
+    report::mark_statement();
     let (token, secret) = (token?, secret?);
     Some(tokens::verify_with_secret(
         token, secret, algorithm, leeway, audience,
@@ -125,6 +132,7 @@ fn jwt_verify(
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_verify")]
 fn jwt_verify_configured(token: &str) -> JsonbDatum {
+    report::mark_statement();
     tokens::verify_with_configured(token)
 }
 
@@ -145,6 +153,7 @@ fn jwt_check(
         name!(claims, Option<JsonbDatum>),
     ),
 > {
+    report::mark_statement();
     TableIterator::once(tokens::check(token, secret, algorithm, leeway, audience))
 }
 
@@ -152,6 +161,7 @@ fn jwt_check(
 fn jwt_decode(
     token: &str,
 ) -> TableIterator<'static, (name!(header, JsonbDatum), name!(claims, JsonbDatum))> {
+    report::mark_statement();
     TableIterator::once(tokens::decode(token))
 }
 
@@ -163,6 +173,7 @@ fn set_pgrst_secret_from_env(
     is_base64: default!(bool, "false"),
     postgrest_role: default!(Option<RoleName>, "NULL"),
 ) -> String {
+    report::mark_statement();
     let role = postgrest_role.as_ref().map(|r| r.0.as_str());
     configure::set_from_env(env_var, is_base64, role).or_raise()
 }
@@ -180,6 +191,17 @@ fn jwt_secret_status() -> TableIterator<
     ),
 > {
     TableIterator::once(store::status(settings::secret_is_base64()).or_raise())
+}
+
+/// Statement trigger before every write to the secret table: only a superuser changes it
+/// (a role given INSERT, UPDATE, DELETE or TRUNCATE by a routine grant must not replace
+/// the secret with its own key, nor delete it).
+#[pg_trigger]
+fn pgrst_jwt_secret_write_guard<'a>(
+    _trigger: &'a pgrx::PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+    store::refuse_unless_superuser().or_raise();
+    Ok(None)
 }
 
 /// Statement trigger on the secret table: every backend reloads the secret.
@@ -220,6 +242,7 @@ fn jwt_generate_key(
 
 #[pg_extern(immutable, parallel_safe, strict, name = "jwt_public_jwks")]
 fn jwt_public_jwks_of(keys: &str) -> pgrx::JsonB {
+    report::mark_statement();
     tokens::public_jwks_of(keys)
 }
 

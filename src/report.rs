@@ -1,10 +1,16 @@
 //! Raising a `JwtError` as a PostgreSQL error, and keeping tokens and secrets out of the
-//! server log: errors we raise are logged without their STATEMENT text.
+//! server log: an error (or any report) of a statement that is ours is logged without its
+//! STATEMENT text and without the bound parameters PostgreSQL adds to its CONTEXT
+//! (`log_parameter_max_length_on_error`). A statement is ours when one of our functions
+//! ran in it ([`mark_statement`]: a cancel or a later error in the same statement is
+//! covered), when the error is one we raise, or when its text names us (a malformed
+//! `json` literal for the pgjwt drop-in fails before any function of ours runs).
 
 use pgrst_jwt_core::{JwtError, Result, SqlState};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use std::ffi::CStr;
+use std::cell::Cell;
+use std::ffi::{CStr, CString};
 use std::sync::OnceLock;
 
 /// The function name our error reports carry; the log hook recognises it.
@@ -45,6 +51,64 @@ impl<T> OrRaise<T> for Result<T> {
     }
 }
 
+thread_local! {
+    /// The start time of the last statement in which one of our functions ran.
+    static MARKED: Cell<pg_sys::TimestampTz> = const { Cell::new(pg_sys::TimestampTz::MIN) };
+}
+
+/// Marks the current statement as ours: its text or its parameters may hold a secret or a
+/// token, so no report of it (an error, a cancel) is logged with them. Called on entry by
+/// every SQL function that takes a key, a token or claims.
+pub fn mark_statement() {
+    // SAFETY: reads the start time PostgreSQL stored for the current statement.
+    let now = unsafe { pg_sys::GetCurrentStatementStartTimestamp() };
+    MARKED.with(|m| m.set(now));
+}
+
+/// Whether the statement being reported is ours (see the module's documentation).
+fn statement_is_ours() -> bool {
+    // SAFETY: reads the start time PostgreSQL stored for the current statement.
+    let now = unsafe { pg_sys::GetCurrentStatementStartTimestamp() };
+    if MARKED.with(Cell::get) == now {
+        return true;
+    }
+    // SAFETY: PostgreSQL's current statement text: NULL or a NUL-terminated string that
+    // lives for the whole statement, read here only.
+    let text = unsafe { pg_sys::debug_query_string };
+    !text.is_null() && names_us(unsafe { CStr::from_ptr(text) }.to_bytes())
+}
+
+/// Whether a statement's text names one of our functions (`jwt_…`, pgjwt's `sign` and
+/// `verify`, `set_pgrst_secret_from_env`), case-insensitively; quoting and schema
+/// qualification do not matter, and a false positive only hides a statement.
+fn names_us(text: &[u8]) -> bool {
+    const WORDS: [&[u8]; 4] = [b"jwt", b"sign", b"verify", b"secret"];
+    let lower = text.to_ascii_lowercase();
+    WORDS
+        .iter()
+        .any(|w| lower.windows(w.len()).any(|x| x == *w))
+}
+
+/// A CONTEXT text without the lines that show bound parameters (`… with parameters: $1 =
+/// …`, `… parameter $1 = …`, in any language: the lines holding `$` and a digit).
+fn without_parameters(context: &[u8]) -> Option<Vec<u8>> {
+    let shows_parameter = |line: &[u8]| {
+        line.windows(2)
+            .any(|w| w[0] == b'$' && w[1].is_ascii_digit())
+    };
+    let lines: Vec<&[u8]> = context.split(|b| *b == b'\n').collect();
+    if !lines.iter().any(|l| shows_parameter(l)) {
+        return None;
+    }
+    Some(
+        lines
+            .into_iter()
+            .filter(|l| !shows_parameter(l))
+            .collect::<Vec<_>>()
+            .join(&b'\n'),
+    )
+}
+
 /// The log hook that was installed before ours, which ours calls.
 static PREV_HOOK: OnceLock<pg_sys::emit_log_hook_type> = OnceLock::new();
 
@@ -61,18 +125,28 @@ pub fn install_log_hook() {
     }
 }
 
-/// Sets `hide_stmt` on the errors we raise (their function name is [`MARK`]).
+/// Sets `hide_stmt`, and removes bound parameters from the CONTEXT, on every report of a
+/// statement that is ours and on the errors we raise (their function name is [`MARK`]).
 ///
 /// # Safety
 /// Called by PostgreSQL's `EmitErrorReport` with a valid `ErrorData` (or NULL).
 #[pg_guard]
 unsafe extern "C-unwind" fn hide_statement(edata: *mut pg_sys::ErrorData) {
     // SAFETY: `edata` is NULL or the ErrorData being emitted, valid for this call; its
-    // `funcname` is NULL or a NUL-terminated string owned by the error context.
+    // `funcname` and `context` are NULL or NUL-terminated strings owned by the error
+    // context, and a replaced context is a palloc'd copy in the current (error) context.
     unsafe {
         if let Some(ed) = edata.as_mut() {
-            if !ed.funcname.is_null() && CStr::from_ptr(ed.funcname).to_bytes() == MARK.as_bytes() {
+            let raised_by_us =
+                !ed.funcname.is_null() && CStr::from_ptr(ed.funcname).to_bytes() == MARK.as_bytes();
+            if raised_by_us || statement_is_ours() {
                 ed.hide_stmt = true;
+                if !ed.context.is_null() {
+                    if let Some(kept) = without_parameters(CStr::from_ptr(ed.context).to_bytes()) {
+                        let kept = CString::new(kept).unwrap_or_default();
+                        ed.context = pg_sys::pstrdup(kept.as_ptr());
+                    }
+                }
             }
         }
     }
