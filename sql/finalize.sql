@@ -1,5 +1,13 @@
 -- pgrst_jwt: privileges, triggers and comments, after every function exists.
 
+-- Only a superuser changes the stored secret: a role given INSERT, UPDATE, DELETE or
+-- TRUNCATE (a routine GRANT ... ON ALL TABLES IN SCHEMA does that) is refused before the
+-- statement touches a row. set_pgrst_secret_from_env() writes without the executor, so
+-- no trigger fires for it (it checks for a superuser itself).
+CREATE TRIGGER pgrst_jwt_secret_write_guard
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgrst_jwt_secret
+    FOR EACH STATEMENT EXECUTE FUNCTION pgrst_jwt_secret_write_guard();
+
 -- Every change to the stored secret invalidates each backend's cached keys, on this
 -- server and on hot standbys (relcache invalidations are WAL-logged). The extension's own
 -- writes send the invalidation themselves (they do not go through the executor, so no
@@ -16,6 +24,41 @@ REVOKE ALL ON FUNCTION jwt_sign(text) FROM PUBLIC;
 -- Reading the server's environment: superusers only (checked inside as well).
 REVOKE ALL ON FUNCTION set_pgrst_secret_from_env(text, boolean, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrst_jwt_secret_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrst_jwt_secret_write_guard() FROM PUBLIC;
+
+-- Default privileges made before CREATE EXTENSION (ALTER DEFAULT PRIVILEGES ... GRANT
+-- EXECUTE ON FUNCTIONS / ALL ON TABLES TO anon, as hosted platforms do) were applied to
+-- every object created above and survive a REVOKE ... FROM PUBLIC. The objects that sign
+-- with, store or configure the secret keep no entry but their owner's.
+DO $owner_only$
+DECLARE
+    obj record;
+    grantee oid;
+BEGIN
+    FOR obj IN
+        SELECT 'FUNCTION' AS kind, p.oid::pg_catalog.regprocedure::text AS name, p.proacl AS acl,
+               p.proowner AS owner
+          FROM pg_catalog.pg_proc p
+         WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+               'jwt_sign(jsonb)', 'jwt_sign(json)', 'jwt_sign(text)',
+               'set_pgrst_secret_from_env(text, boolean, name)',
+               'pgrst_jwt_secret_changed()', 'pgrst_jwt_secret_write_guard()']::pg_catalog.regprocedure[])
+        UNION ALL
+        SELECT 'TABLE', c.oid::pg_catalog.regclass::text, c.relacl, c.relowner
+          FROM pg_catalog.pg_class c
+         WHERE c.oid OPERATOR(pg_catalog.=) 'pgrst_jwt_secret'::pg_catalog.regclass
+    LOOP
+        FOR grantee IN
+            SELECT DISTINCT a.grantee FROM pg_catalog.aclexplode(obj.acl) a
+             WHERE a.grantee OPERATOR(pg_catalog.<>) obj.owner
+        LOOP
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', obj.kind, obj.name,
+                CASE WHEN grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                     ELSE grantee::pg_catalog.regrole::text END);
+        END LOOP;
+    END LOOP;
+END
+$owner_only$;
 
 COMMENT ON FUNCTION jwt_sign(jsonb, text, text) IS
   'Sign claims (a JSON object) with an HMAC secret (32 bytes at least), a private PEM key or a private JWK; algorithm HS256 by default, NULL for the key''s own.';
@@ -55,3 +98,5 @@ COMMENT ON FUNCTION jwt_public_jwks() IS
   'The public JWK Set of the configured secret (empty for an HMAC secret): publish it to PostgREST, gateways and other verifiers.';
 COMMENT ON FUNCTION pgrst_jwt_secret_changed() IS
   'Trigger: invalidates cached keys in every backend when the stored secret changes.';
+COMMENT ON FUNCTION pgrst_jwt_secret_write_guard() IS
+  'Trigger: refuses writes to the stored secret by anyone but a superuser.';

@@ -75,6 +75,8 @@ def sample_calls() -> dict:
         # a trigger function: cannot be called directly; it runs through set_env above
         "extensions.pgrst_jwt_secret_changed()": [
             ("trigger", "extensions.pgrst_jwt_secret_changed()")],
+        "extensions.pgrst_jwt_secret_write_guard()": [
+            ("write_guard", "extensions.pgrst_jwt_secret_write_guard()")],
     }
 
 

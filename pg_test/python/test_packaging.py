@@ -56,8 +56,10 @@ def test_archive_unpacks_into_the_postgresql_tree(archive):
     lib, ext = pg_config("--pkglibdir").lstrip("/"), pg_config("--sharedir").lstrip("/") + "/extension"
     v = version()
     want = {f"{lib}/pgrst_jwt.so", f"{ext}/pgrst_jwt.control", f"{ext}/pgrst_jwt--{v}.sql",
-            f"{ext}/pgrst_jwt--0.1.0.sql", f"{ext}/pgrst_jwt--0.1.0--{v}.sql",
-            f"{ext}/pgrst_jwt_pgjwt.control", f"{ext}/pgrst_jwt_pgjwt--0.2.0.sql"}
+            f"{ext}/pgrst_jwt--0.1.0.sql", f"{ext}/pgrst_jwt--0.2.0.sql",
+            f"{ext}/pgrst_jwt--0.1.0--0.2.0.sql", f"{ext}/pgrst_jwt--0.2.0--{v}.sql",
+            f"{ext}/pgrst_jwt_pgjwt.control", f"{ext}/pgrst_jwt_pgjwt--0.2.0.sql",
+            f"{ext}/pgrst_jwt_pgjwt--{v}.sql", f"{ext}/pgrst_jwt_pgjwt--0.2.0--{v}.sql"}
     assert want <= names, sorted(want - names)
     for m in members:
         # files only, relative, owned by root, readable by all, writable by root only

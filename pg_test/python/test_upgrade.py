@@ -1,14 +1,18 @@
-"""Versioned upgrades (issue 10): ALTER EXTENSION pgrst_jwt UPDATE from 0.1.0 keeps the
-stored secret and gives exactly the catalog of a fresh install of the current version."""
+"""Versioned upgrades (issues 10, 16): ALTER EXTENSION pgrst_jwt UPDATE from every released
+version keeps the stored secret and gives exactly the catalog of a fresh install of the
+current version; the update from 0.1.0 removes the role and database settings that any role
+could store under 0.1.0 and that decide what a token proves."""
 
 from __future__ import annotations
 
 import jwt as pyjwt
+import pytest
 
 from cluster import literal
 
 SECRET = "upgrade-test-secret-0123456789-abcdefghijkl"
-CURRENT = "0.2.0"
+CURRENT = "0.3.0"
+RELEASED = ["0.1.0", "0.2.0"]
 
 # every object of the extension, described so that two databases can be compared
 CATALOG = r"""
@@ -48,16 +52,17 @@ ORDER BY 1;
 """
 
 
-def test_update_from_0_1_0_keeps_the_secret_and_matches_a_fresh_install(fresh_cluster):
+@pytest.mark.parametrize("start", RELEASED)
+def test_update_keeps_the_secret_and_matches_a_fresh_install(fresh_cluster, start):
     c = fresh_cluster(env={"JWT_SECRET": SECRET})
     versions = c.one("SELECT string_agg(version, ',' ORDER BY version) "
                      "FROM pg_available_extension_versions WHERE name = 'pgrst_jwt'")
-    assert versions == f"0.1.0,{CURRENT}", versions
+    assert versions == ",".join(RELEASED + [CURRENT]), versions
     assert c.one("SELECT default_version FROM pg_available_extensions WHERE name = 'pgrst_jwt'") == CURRENT
 
     c.createdb("upgraded")
     c.psql("CREATE SCHEMA extensions;\n"
-           "CREATE EXTENSION pgrst_jwt VERSION '0.1.0' SCHEMA extensions;\n"
+           f"CREATE EXTENSION pgrst_jwt VERSION '{start}' SCHEMA extensions;\n"
            "SELECT extensions.set_pgrst_secret_from_env();", db="upgraded")
     token = c.one("SELECT extensions.jwt_sign('{\"role\":\"web_user\"}'::jsonb)", db="upgraded")
     before = c.one("SELECT fingerprint FROM extensions.jwt_secret_status()", db="upgraded")
@@ -78,5 +83,31 @@ def test_update_from_0_1_0_keeps_the_secret_and_matches_a_fresh_install(fresh_cl
     fresh = c.psql(CATALOG, db="fresh").lines
     assert upgraded == fresh, "\n".join(
         [f"- {x}" for x in fresh if x not in upgraded] + [f"+ {x}" for x in upgraded if x not in fresh])
-    # and the update did change something: 0.1.0's catalog was not already the current one
+    # and the update did change something: the old catalog was not already the current one
     assert old != upgraded
+
+
+def test_update_from_0_1_0_removes_settings_any_role_could_store(fresh_cluster):
+    c = fresh_cluster(env={"JWT_SECRET": SECRET})
+    c.psql("CREATE ROLE web_user LOGIN; CREATE ROLE authenticator LOGIN;")
+    c.createdb("old")
+    c.psql("CREATE SCHEMA extensions; CREATE EXTENSION pgrst_jwt VERSION '0.1.0' SCHEMA extensions;"
+           "GRANT USAGE ON SCHEMA extensions TO PUBLIC;"
+           "SELECT extensions.set_pgrst_secret_from_env();", db="old")
+    # what web_user and the database owner could do for themselves under 0.1.0 (its settings
+    # were USERSET; today's library makes them superuser-only, so a superuser stands in)
+    c.psql("ALTER ROLE web_user SET pgrst.jwt_role_claim_key = '$.claimed_role';"
+           "ALTER ROLE web_user IN DATABASE old SET pgrst.jwt_aud = 'anything';"
+           "ALTER DATABASE old SET pgrst.jwt_secret_is_base64 = 'true';"
+           "ALTER ROLE authenticator SET statement_timeout = '5s';")
+    token = pyjwt.encode({"role": "web_user", "claimed_role": "postgres"}, SECRET, algorithm="HS256")
+    assert c.one(f"SELECT extensions.jwt_role(extensions.jwt_verify({literal(token)}))",
+                 db="old", user="web_user") == "postgres", "setup: the stored setting is not in effect"
+    r = c.psql(f"ALTER EXTENSION pgrst_jwt UPDATE TO '{CURRENT}'", db="old")
+    assert r.stderr.count("WARNING:") == 3, r.stderr
+    for s in ("pgrst.jwt_role_claim_key", "pgrst.jwt_aud", "pgrst.jwt_secret_is_base64"):
+        assert s in r.stderr, r.stderr
+    assert c.one("SELECT string_agg(array_to_string(setconfig, ','), ';') FROM pg_db_role_setting") \
+        == "statement_timeout=5s", "the update removed an unrelated setting, or left one"
+    assert c.one(f"SELECT extensions.jwt_role(extensions.jwt_verify({literal(token)}))",
+                 db="old", user="web_user") == "web_user"
