@@ -22,7 +22,12 @@ from cluster import Cluster, literal
 SECRET = "auth-example-test-secret-0123456789-never-use-it"
 AUTH_PASSWORD = "authenticator-test-password-42"
 PASSWORD = "correct horse battery staple"
-CONF = {"log_statement": "all", "track_functions": "all"}
+# everything a server can log: statements, plans with their values (auto_explain, nested
+# statements too), failing statements with their parameters
+CONF = {"log_statement": "all", "track_functions": "all", "log_min_error_statement": "error",
+        "log_parameter_max_length_on_error": -1, "shared_preload_libraries": "auto_explain",
+        "auto_explain.log_min_duration": 0, "auto_explain.log_nested_statements": True,
+        "auto_explain.log_analyze": True, "auto_explain.log_verbose": True}
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +137,7 @@ def test_migrations_leave_no_superuser_owned_or_unsafe_function(example):
     # the secret is stored, and no statement of the migrations put it (or the password) in the log
     assert sql_one(c, "SELECT configured FROM extensions.jwt_secret_status()") == "t"
     log = c.log_text()
-    assert "ALTER ROLE authenticator" not in log and "set_pgrst_secret_from_env" in log
+    assert "ALTER ROLE authenticator PASSWORD" not in log and "set_pgrst_secret_from_env" in log
     assert SECRET not in log and AUTH_PASSWORD not in log
 
 
@@ -350,6 +355,29 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(example):
                       "AND rotated_at IS NOT NULL") == "1"
     assert sql_one(c, "SELECT bool_and(password_hash LIKE '$2a$10$%') FROM private.users") == "t"
     assert SECRET not in c.log_text()
+
+
+def test_no_token_reaches_the_log(example):
+    """With every statement, every plan (auto_explain, nested, with values) and the parameters
+    of failing statements logged server-wide, no access or refresh token of the example's
+    flow reaches the server log: the login role's sessions log no statements or plans."""
+    c, api = example
+    start = len(c.log_text())
+    b, r = signup_and_login(api, "ivan@example.com")
+    tokens = [r.body["access_token"], r.body["refresh_token"]]
+    assert b.get_todos().status == 200
+    r = b.rpc("refresh")
+    assert r.status == 200, r
+    tokens += [r.body["access_token"], r.body["refresh_token"]]
+    assert_401(api.rpc("refresh", {"refresh_token": tokens[1]}))  # reuse: an error path too
+    assert_401(b.get_todos(authorization="Bearer " + tokens[2]), "session_revoked")
+    log = c.log_text()
+    assert "Query Text:" in log and "statement: " in log, "the logging under test is not on"
+    flow = log[start:]
+    assert "api.login" in flow or "ERROR:" in flow, "the flow left no trace at all: is the log read?"
+    for t in tokens:
+        for part in [t] + t.split(".")[1:]:
+            assert part not in flow, f"a token of the flow is in the server log: {part[:20]}..."
 
 
 # ------------------------------------------------------------------ Caddy

@@ -5,7 +5,12 @@
 -- Run as a superuser, each file in one transaction, in order:
 --   for f in migrations/*.sql; do psql -X -1 -v ON_ERROR_STOP=1 -f "$f" || break; done
 
-CREATE SCHEMA IF NOT EXISTS extensions;
+-- The schema belongs to the superuser running this file. No IF NOT EXISTS: a schema of that
+-- name made earlier by someone else (the database owner, say) must fail here rather than be
+-- adopted, since its owner could rename it and plant functions with the extensions' names
+-- that a superuser would later run. (pgrst_jwt also refuses a schema whose owner is not a
+-- superuser.)
+CREATE SCHEMA extensions;
 -- no IF NOT EXISTS: an extension already installed elsewhere (e.g. pgcrypto in public) must
 -- fail here, not later when extensions.crypt() is missing
 CREATE EXTENSION pgcrypto SCHEMA extensions;
