@@ -10,12 +10,14 @@ mod key_tests;
 mod pem;
 #[cfg(test)]
 mod rfc_tests;
+#[cfg(test)]
+mod secret_tests;
 mod set;
 #[cfg(test)]
 pub(crate) mod testdata;
 
 pub use cache::KeyCache;
-pub use set::{Key, KeySet, SecretEncoding, SecretLength, MIN_SECRET_BYTES};
+pub use set::{Key, KeySet, SecretEncoding, SecretLength};
 
 use crate::crypto::hmac::HmacKey;
 use crate::error::{JwtError, Kind, Result};
@@ -63,8 +65,9 @@ pub fn shape(text: &str) -> (Shape, &str) {
 impl KeySet {
     /// Parse a secret or key text: a JWK Set (`{"keys":[...]}`), a single JWK, a PEM
     /// key, or raw HMAC bytes (PostgREST's order, plus PEM). Text shaped like a key
-    /// ([`shape`]) is a key or an error. `length` and `encoding` say how raw bytes are
-    /// read (PostgREST's 32-byte rule, `jwt-secret-is-base64`).
+    /// ([`shape`]) is a key or an error. `length` is PostgREST's 32-byte rule for HMAC
+    /// secrets (raw bytes and `oct` JWKs alike); `encoding` says how raw bytes are read
+    /// (`jwt-secret-is-base64`).
     pub fn parse(text: &str, length: SecretLength, encoding: SecretEncoding) -> Result<KeySet> {
         if text.len() > MAX_KEY_TEXT_BYTES {
             return Err(JwtError::invalid_key(format!(
@@ -83,9 +86,9 @@ impl KeySet {
                     Err(e) => return Err(not_json(&e)),
                 };
                 let keys = if obj.0.contains_key("keys") {
-                    jwk::parse_jwks(&obj.0)?
+                    jwk::parse_jwks(&obj.0, length)?
                 } else {
-                    vec![jwk::parse_jwk(&obj.0)?]
+                    vec![jwk::parse_jwk_with(&obj.0, length)?]
                 };
                 Ok(KeySet { keys, plain: false })
             }
@@ -131,12 +134,7 @@ fn raw_secret(text: &str, length: SecretLength, encoding: SecretEncoding) -> Res
     if bytes.is_empty() {
         return Err(JwtError::new(Kind::EmptySecret));
     }
-    if length == SecretLength::Minimum && bytes.len() < MIN_SECRET_BYTES {
-        return Err(JwtError::with_detail(
-            Kind::SecretTooShort,
-            format!("the secret has {} bytes", bytes.len()),
-        ));
-    }
+    length.check(bytes, "the secret")?;
     Ok(KeySet {
         keys: vec![Key::new(Box::new(HmacKey::new(bytes)))],
         plain: true,
