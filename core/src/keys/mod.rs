@@ -41,6 +41,9 @@ pub enum Shape {
     JsonString,
     /// holds `-----BEGIN`: a PEM text, explanatory lines around it allowed
     Pem,
+    /// base64 (either alphabet, whitespace anywhere) of a key in DER form (SPKI,
+    /// PKCS#8, PKCS#1, SEC1): a PEM body without its armour, refused
+    Der,
     /// anything else: raw HMAC secret bytes
     Raw,
 }
@@ -57,6 +60,7 @@ pub fn shape(text: &str) -> (Shape, &str) {
         Some(b'[') => Shape::JsonArray,
         Some(b'"') => Shape::JsonString,
         _ if unmarked.contains("-----BEGIN") => Shape::Pem,
+        _ if der::bare_key(unmarked) => Shape::Der,
         _ => Shape::Raw,
     };
     (shape, unmarked)
@@ -102,6 +106,10 @@ impl KeySet {
                 keys: vec![Key::new(pem::parse_key(unmarked)?)],
                 plain: false,
             }),
+            Shape::Der => Err(JwtError::invalid_key(
+                "the key text is a key in DER form (base64) without PEM armour: give it with \
+                 its PEM armour (the -----BEGIN and -----END lines) or as a JWK",
+            )),
             Shape::Raw => raw_secret(text, length, encoding),
         }
     }
