@@ -9,6 +9,8 @@ pub mod jwk;
 mod key_tests;
 mod pem;
 #[cfg(test)]
+mod pem_tests;
+#[cfg(test)]
 mod rfc_tests;
 #[cfg(test)]
 mod secret_tests;
