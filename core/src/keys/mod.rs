@@ -13,6 +13,8 @@ mod pem_tests;
 #[cfg(test)]
 mod rfc_tests;
 #[cfg(test)]
+mod rsa_tests;
+#[cfg(test)]
 mod secret_tests;
 mod set;
 #[cfg(test)]
