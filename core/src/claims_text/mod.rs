@@ -1,11 +1,13 @@
 //! The claims text for signing: one validating pass over the caller's JSON text that
 //! writes it back normalised, as compact JSON (no insignificant whitespace) in the
 //! input's key order, with the time claims `exp`, `nbf` and `iat` truncated to whole
-//! seconds (PostgREST reads a fractional time claim as 0). No intermediate tree is built.
+//! seconds (PostgREST reads a fractional time claim as 0; a name is the string it stands
+//! for, so an escaped `"\u0065xp"` is `exp` too). No intermediate tree is built.
 //! (Not to be confused with the JWS compact serialization of a token, `token.rs`.)
 
 use crate::error::{JwtError, Kind, Result};
 use crate::numeric::truncate_seconds;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 const MAX_DEPTH: usize = 128;
@@ -16,7 +18,8 @@ const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
 pub enum ClaimsForm {
     /// jsonb's text form: its names are unique already
     Jsonb,
-    /// json or text as the caller wrote it: a repeated top-level name is refused
+    /// json or text as the caller wrote it: a repeated top-level name is refused (names
+    /// are compared unescaped: `"r\u006fle"` repeats `"role"`)
     AsWritten,
 }
 
@@ -52,19 +55,19 @@ pub fn normalize(input: &str, out: &mut String, form: ClaimsForm) -> Result<()> 
     Ok(())
 }
 
-/// Top-level claim names seen so far: a short list scanned linearly, then a hash set
-/// (a text with many names must not cost quadratic time).
+/// Top-level claim names seen so far, unescaped: a short list scanned linearly, then a
+/// hash set (a text with many names must not cost quadratic time).
 #[derive(Default)]
 struct Names<'a> {
-    few: Vec<&'a str>,
-    many: Option<HashSet<&'a str>>,
+    few: Vec<Cow<'a, str>>,
+    many: Option<HashSet<Cow<'a, str>>>,
 }
 
 impl<'a> Names<'a> {
     const FEW: usize = 16;
 
     /// False when `name` was seen before.
-    fn insert(&mut self, name: &'a str) -> bool {
+    fn insert(&mut self, name: Cow<'a, str>) -> bool {
         if let Some(set) = &mut self.many {
             return set.insert(name);
         }
@@ -158,26 +161,31 @@ impl<'a> Parser<'a, '_> {
             if self.peek() != Some(b'"') {
                 return Err(self.invalid());
             }
-            let name = self.string()?;
-            self.ws();
-            self.expect(b':')?;
-            if depth == 0 {
-                if self.check_duplicates && !self.names.insert(name) {
+            if depth > 0 {
+                self.string()?;
+                self.ws();
+                self.expect(b':')?;
+                self.value(depth + 1)?;
+            } else {
+                // a claim is the string its name stands for: "r\u006fle" is "role"
+                let name = self.name()?;
+                self.ws();
+                self.expect(b':')?;
+                let claim = TIME_CLAIMS.iter().find(|c| **c == name);
+                if self.check_duplicates && !self.names.insert(name.clone()) {
                     return Err(JwtError::with_detail(
                         Kind::DuplicateClaim,
                         format!(
-                            "\"{}\" appears more than once",
-                            crate::error::truncate(name, 64)
+                            "{} appears more than once",
+                            serde_json::Value::from(crate::error::truncate(&name, 64))
                         ),
                     ));
                 }
-                if let Some(claim) = TIME_CLAIMS.iter().find(|c| **c == name) {
+                if let Some(claim) = claim {
                     self.time_claim(claim)?;
                 } else {
                     self.value(depth + 1)?;
                 }
-            } else {
-                self.value(depth + 1)?;
             }
             self.ws();
             match self.peek() {
@@ -229,6 +237,19 @@ impl<'a> Parser<'a, '_> {
         self.i += 1;
         self.out.push_str(&self.src[start..self.i]);
         Ok(&self.src[start + 1..self.i - 1])
+    }
+
+    /// A top-level name: copied like any string token, returned unescaped.
+    fn name(&mut self) -> Result<Cow<'a, str>> {
+        let start = self.i;
+        let raw = self.string()?;
+        if !raw.contains('\\') {
+            return Ok(Cow::Borrowed(raw));
+        }
+        // a valid string token (checked by `string`): serde_json reads its escapes
+        serde_json::from_str::<String>(&self.src[start..self.i])
+            .map(Cow::Owned)
+            .map_err(|_| self.invalid())
     }
 
     /// `\\uXXXX` (the `u` at `self.i`), which must stand for a character: UTF-16

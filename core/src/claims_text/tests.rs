@@ -100,3 +100,80 @@ fn refuses_what_json_readers_or_jsonb_cannot_read() {
         r#"{"a":"\ud83d\ude00","b":1e-400,"c":1.7e308}"#
     );
 }
+
+/// Names are compared as the strings they stand for: an escape (`\u006f`, `\/`, a
+/// surrogate pair) does not make a second name.
+#[test]
+fn escaped_names_are_the_names_they_stand_for() {
+    let plain = c(r#"{"role":"anon","role":"admin"}"#).unwrap_err();
+    assert_eq!(plain.kind, Kind::DuplicateClaim);
+    assert_eq!(
+        plain.detail.as_deref(),
+        Some("\"role\" appears more than once")
+    );
+    for escaped in [
+        r#"{"role":"anon","r\u006fle":"admin"}"#,
+        r#"{"r\u006Fle":"anon","role":"admin"}"#,
+        r#"{"\u0072\u006f\u006c\u0065":"anon","role":"admin"}"#,
+    ] {
+        assert_eq!(c(escaped).unwrap_err(), plain, "{escaped}");
+    }
+    for dup in [
+        r#"{"a/b":1,"a\/b":2}"#,
+        r#"{"😀":1,"\ud83d\ude00":2}"#,
+        r#"{"é":1,"\u00e9":2}"#,
+        r#"{"exp":1,"\u0065xp":2}"#,
+        r#"{"\u0069at":1,"iat":2}"#,
+    ] {
+        assert_eq!(c(dup).unwrap_err().kind, Kind::DuplicateClaim, "{dup}");
+    }
+    // past the short list of names, in the hash set
+    let many: String = (0..40).map(|i| format!("\"n{i}\":{i},")).collect();
+    assert_eq!(
+        c(&format!(r#"{{{many}"role":1,"r\u006fle":2}}"#))
+            .unwrap_err()
+            .kind,
+        Kind::DuplicateClaim
+    );
+    // different strings stay different names; escapes are written back as they came
+    assert_eq!(
+        c(r#"{"role":1,"r\u006fles":2,"\u0072":3}"#).unwrap(),
+        r#"{"role":1,"r\u006fles":2,"\u0072":3}"#
+    );
+}
+
+/// An escaped `exp`, `nbf` or `iat` is that claim: whole seconds, numbers only.
+#[test]
+fn escaped_time_claims_get_the_time_claim_rules() {
+    for form in [ClaimsForm::AsWritten, ClaimsForm::Jsonb] {
+        let n = |s: &str| {
+            let mut out = String::new();
+            normalize(s, &mut out, form).map(|_| out)
+        };
+        assert_eq!(
+            n(r#"{"\u0065xp": 1764345678.9, "n\u0062f": 1.7e9, "\u0069\u0061\u0074": -2.5}"#)
+                .unwrap(),
+            r#"{"\u0065xp":1764345678,"n\u0062f":1700000000,"\u0069\u0061\u0074":-2}"#
+        );
+        for (text, claim) in [
+            (r#"{"\u0065xp":"soon"}"#, "exp"),
+            (r#"{"\u006ebf":null}"#, "nbf"),
+            (r#"{"ia\u0074":[1]}"#, "iat"),
+        ] {
+            assert_eq!(
+                n(text).unwrap_err().kind,
+                Kind::TimeClaimNotNumber(claim),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            n(r#"{"\u0065xp": 1e30}"#).unwrap_err().kind,
+            Kind::TimeClaimOutOfRange("exp")
+        );
+        // only the exact names: not a longer one, not one nested deeper
+        assert_eq!(
+            n(r#"{"\u0065xpx":1.5,"o":{"\u0065xp":1.5}}"#).unwrap(),
+            r#"{"\u0065xpx":1.5,"o":{"\u0065xp":1.5}}"#
+        );
+    }
+}

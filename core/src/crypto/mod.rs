@@ -8,6 +8,8 @@
 
 pub mod ecdsa;
 pub mod eddsa;
+#[cfg(test)]
+mod eddsa_tests;
 pub mod hmac;
 pub mod rsa;
 

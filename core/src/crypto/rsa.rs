@@ -1,6 +1,7 @@
 //! RSA: RS256/384/512 (PKCS#1 v1.5) and PS256/384/512 (PSS, salt = hash length),
 //! RFC 7518 3.3 and 3.5. The public key is parsed once into one ready verifier per
-//! algorithm; keys of 2048 to 8192 bits.
+//! algorithm; keys of 2048 to 8192 bits, and private keys whose two primes have at least
+//! 1024 bits each (a key with a small prime is factored at once, whatever its length).
 
 use super::{b64u, backend_failed, not_served, strip_zeros, KeyMaterial, Signer, Verifier};
 use crate::alg::{Alg, Family};
@@ -20,6 +21,8 @@ pub const OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1
 
 pub const MIN_BITS: usize = 2048;
 pub const MAX_BITS: usize = 8192;
+/// Fewest bits of each prime of a private key: half of the shortest modulus.
+pub const MIN_PRIME_BITS: usize = MIN_BITS / 2;
 
 /// The verification parameters and the signing encoding of each RSA algorithm.
 fn parameters(alg: Alg) -> Option<(&'static RsaParameters, &'static dyn RsaEncoding)> {
@@ -54,6 +57,7 @@ impl RsaKey {
         let key = two_prime(inner)
             .ok_or_else(|| JwtError::invalid_key("the PKCS#8 RSA private key is malformed"))?;
         check_public(key.modulus.as_bytes(), key.public_exponent.as_bytes())?;
+        check_primes(key.prime1.as_bytes(), key.prime2.as_bytes())?;
         let pair = KeyPair::from_pkcs8(pkcs8).map_err(|e| rejected("PKCS#8 RSA private key", e))?;
         Self::with_pair(pair)
     }
@@ -63,6 +67,7 @@ impl RsaKey {
         let key = two_prime(der)
             .ok_or_else(|| JwtError::invalid_key("the PKCS#1 RSA private key is malformed"))?;
         check_public(key.modulus.as_bytes(), key.public_exponent.as_bytes())?;
+        check_primes(key.prime1.as_bytes(), key.prime2.as_bytes())?;
         let pair = KeyPair::from_der(der).map_err(|e| rejected("PKCS#1 RSA private key", e))?;
         Self::with_pair(pair)
     }
@@ -71,6 +76,7 @@ impl RsaKey {
     pub fn from_components(c: [&[u8]; 8]) -> Result<RsaKey> {
         let (n, e) = (strip_zeros(c[0]), strip_zeros(c[1]));
         check_public(n, e)?;
+        check_primes(c[3], c[4])?;
         let parts = KeyPairComponents {
             public_key: PublicKeyComponents { n, e },
             d: c[2],
@@ -188,14 +194,32 @@ fn two_prime(der: &[u8]) -> Option<RsaPrivateKey<'_>> {
     RsaPrivateKey::from_der(der).ok()
 }
 
+/// The size in bits of a big-endian unsigned value.
+fn bits(v: &[u8]) -> usize {
+    let v = strip_zeros(v);
+    match v.first() {
+        Some(b) => (v.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+/// Refuses a private key with a prime shorter than [`MIN_PRIME_BITS`]: its modulus may
+/// be long enough, but a small factor is found at once (n = 1000003 * q).
+fn check_primes(p: &[u8], q: &[u8]) -> Result<()> {
+    let shortest = bits(p).min(bits(q));
+    if shortest < MIN_PRIME_BITS {
+        return Err(JwtError::invalid_key(format!(
+            "RSA private keys with a prime shorter than {MIN_PRIME_BITS} bits are refused \
+             (this key has one of {shortest} bits)"
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses short, huge and malformed public parts; returns the modulus size in bits.
 fn check_public(n: &[u8], e: &[u8]) -> Result<usize> {
-    let n = strip_zeros(n);
+    let bits = bits(n);
     let e = strip_zeros(e);
-    let bits = match n.first() {
-        Some(b) => (n.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
-        None => 0,
-    };
     if bits < MIN_BITS {
         return Err(JwtError::invalid_key(format!(
             "RSA keys shorter than {MIN_BITS} bits are refused (this key has {bits} bits)"

@@ -2,7 +2,8 @@
 //! SubjectPublicKeyInfo (RFC 5280, `spki`), PKCS#1 (RFC 8017, `pkcs1`) and SEC1
 //! (RFC 5915, `sec1`). The algorithm identifier picks the family (crypto/), which builds
 //! the key; what is refused is named here (the container, the algorithm or curve found),
-//! never by bytes of the key.
+//! never by bytes of the key. A text that is such a container in base64, without PEM
+//! armour, is recognised ([`bare_key`]) so that it is never taken as an HMAC secret.
 
 use super::describe::oid_name;
 use crate::alg::Curve;
@@ -11,11 +12,13 @@ use crate::crypto::eddsa::{self, EdKey};
 use crate::crypto::rsa::{self, RsaKey};
 use crate::crypto::KeyMaterial;
 use crate::error::{JwtError, Result};
+use base64::Engine;
 use pkcs1::RsaPublicKey;
 use pkcs8::der::Decode;
 use pkcs8::PrivateKeyInfo;
 use sec1::EcPrivateKey;
 use spki::{AlgorithmIdentifierRef, ObjectIdentifier, SubjectPublicKeyInfoRef};
+use zeroize::Zeroizing;
 
 /// The key in `der`, a container of the kind its PEM `label` names.
 pub fn parse_key(label: &str, der: &[u8]) -> Result<Box<dyn KeyMaterial>> {
@@ -43,6 +46,47 @@ pub fn parse_key(label: &str, der: &[u8]) -> Result<Box<dyn KeyMaterial>> {
             )?))
         }
     }
+}
+
+/// Fewest characters of base64 checked for a key container: the smallest one read here
+/// (an Ed25519 SubjectPublicKeyInfo, 44 bytes) takes 60.
+const MIN_BARE_CHARS: usize = 56;
+
+/// `text` is base64 (either alphabet, padding optional, whitespace anywhere) of a key
+/// container in DER form: a PEM body without its armour. Cheap for other texts: only one
+/// that could be such base64 and starts like a DER SEQUENCE ("M": 0x30) is decoded.
+pub(crate) fn bare_key(text: &str) -> bool {
+    let text = text.trim();
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    if !text.starts_with('M')
+        || text.len() < MIN_BARE_CHARS
+        || !text
+            .bytes()
+            .all(|b| base64(b) || b == b'=' || b.is_ascii_whitespace())
+    {
+        return false;
+    }
+    // a copy of what may be a secret: wiped when dropped, allocated once
+    let mut compact = Zeroizing::new(Vec::with_capacity(text.len()));
+    compact.extend(
+        text.bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .map(|b| match b {
+                b'+' => b'-',
+                b'/' => b'_',
+                b => b,
+            }),
+    );
+    let Ok(der) = super::BASE64URL_ANY_PADDING.decode(compact.as_slice()) else {
+        return false;
+    };
+    let der = Zeroizing::new(der);
+    der.first() == Some(&0x30)
+        && (SubjectPublicKeyInfoRef::from_der(&der).is_ok()
+            || PrivateKeyInfo::from_der(&der).is_ok()
+            || pkcs1::RsaPrivateKey::from_der(&der).is_ok()
+            || RsaPublicKey::from_der(&der).is_ok()
+            || EcPrivateKey::from_der(&der).is_ok())
 }
 
 /// PKCS#8 `PrivateKeyInfo` / `OneAsymmetricKey` (v1 or v2).

@@ -10,7 +10,7 @@ mod thumbprint;
 pub use generate::generate;
 
 use super::describe::{self, name_or_length};
-use super::set::Key;
+use super::set::{Key, SecretLength};
 use super::BASE64URL_ANY_PADDING;
 use crate::alg::{Alg, Curve, Family};
 use crate::crypto::ecdsa::EcKey;
@@ -23,8 +23,14 @@ use base64::Engine;
 use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
-/// One JWK object. Keeps `kid` and `alg`; an `alg` must be known and fit the key.
+/// One JWK object. Keeps `kid` and `alg`; an `alg` must be known and fit the key. An
+/// `oct` key may have any length (see [`parse_jwk_with`]).
 pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
+    parse_jwk_with(obj, SecretLength::Any)
+}
+
+/// One JWK object; the `k` of an `oct` key must have the `length` a secret text must.
+pub(crate) fn parse_jwk_with(obj: &Map<String, Value>, length: SecretLength) -> Result<Key> {
     let kty = string_member(obj, "kty", "JWK")?
         .ok_or_else(|| JwtError::invalid_key("JWK lacks \"kty\""))?;
     let kid = string_member(obj, "kid", "JWK")?.map(str::to_string);
@@ -51,6 +57,7 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
             if k.is_empty() {
                 return Err(JwtError::invalid_key("oct JWK \"k\" is empty"));
             }
+            length.check(&k, "the oct JWK \"k\"")?;
             Box::new(HmacKey::new(&k))
         }
         "RSA" => rsa_key(obj)?,
@@ -85,8 +92,9 @@ pub fn parse_jwk(obj: &Map<String, Value>) -> Result<Key> {
 pub const MAX_KEYS_IN_SET: usize = 100;
 
 /// A JWK Set (`{"keys":[...]}`). Members whose `use` is not "sig" are skipped; a
-/// malformed member is an error naming its index; no usable key is an error.
-pub fn parse_jwks(obj: &Map<String, Value>) -> Result<Vec<Key>> {
+/// malformed member is an error naming its index (of its kind: a short `oct` key is
+/// [`Kind::SecretTooShort`](crate::error::Kind)); no usable key is an error.
+pub fn parse_jwks(obj: &Map<String, Value>, length: SecretLength) -> Result<Vec<Key>> {
     let keys = obj
         .get("keys")
         .and_then(Value::as_array)
@@ -108,11 +116,12 @@ pub fn parse_jwks(obj: &Map<String, Value>) -> Result<Vec<Key>> {
         if matches!(o.get("use"), Some(Value::String(u)) if u != "sig") {
             continue;
         }
-        let key = parse_jwk(o).map_err(|e| {
-            JwtError::invalid_key(format!(
+        let key = parse_jwk_with(o, length).map_err(|e| {
+            let detail = format!(
                 "JWK Set member keys[{i}]: {}",
                 e.detail.as_deref().unwrap_or("invalid")
-            ))
+            );
+            JwtError::with_detail(e.kind, detail)
         })?;
         out.push(key);
     }

@@ -9,13 +9,19 @@ pub mod jwk;
 mod key_tests;
 mod pem;
 #[cfg(test)]
+mod pem_tests;
+#[cfg(test)]
 mod rfc_tests;
+#[cfg(test)]
+mod rsa_tests;
+#[cfg(test)]
+mod secret_tests;
 mod set;
 #[cfg(test)]
 pub(crate) mod testdata;
 
 pub use cache::KeyCache;
-pub use set::{Key, KeySet, SecretEncoding, SecretLength, MIN_SECRET_BYTES};
+pub use set::{Key, KeySet, SecretEncoding, SecretLength};
 
 use crate::crypto::hmac::HmacKey;
 use crate::error::{JwtError, Kind, Result};
@@ -39,6 +45,9 @@ pub enum Shape {
     JsonString,
     /// holds `-----BEGIN`: a PEM text, explanatory lines around it allowed
     Pem,
+    /// base64 (either alphabet, whitespace anywhere) of a key in DER form (SPKI,
+    /// PKCS#8, PKCS#1, SEC1): a PEM body without its armour, refused
+    Der,
     /// anything else: raw HMAC secret bytes
     Raw,
 }
@@ -55,6 +64,7 @@ pub fn shape(text: &str) -> (Shape, &str) {
         Some(b'[') => Shape::JsonArray,
         Some(b'"') => Shape::JsonString,
         _ if unmarked.contains("-----BEGIN") => Shape::Pem,
+        _ if der::bare_key(unmarked) => Shape::Der,
         _ => Shape::Raw,
     };
     (shape, unmarked)
@@ -63,8 +73,9 @@ pub fn shape(text: &str) -> (Shape, &str) {
 impl KeySet {
     /// Parse a secret or key text: a JWK Set (`{"keys":[...]}`), a single JWK, a PEM
     /// key, or raw HMAC bytes (PostgREST's order, plus PEM). Text shaped like a key
-    /// ([`shape`]) is a key or an error. `length` and `encoding` say how raw bytes are
-    /// read (PostgREST's 32-byte rule, `jwt-secret-is-base64`).
+    /// ([`shape`]) is a key or an error. `length` is PostgREST's 32-byte rule for HMAC
+    /// secrets (raw bytes and `oct` JWKs alike); `encoding` says how raw bytes are read
+    /// (`jwt-secret-is-base64`).
     pub fn parse(text: &str, length: SecretLength, encoding: SecretEncoding) -> Result<KeySet> {
         if text.len() > MAX_KEY_TEXT_BYTES {
             return Err(JwtError::invalid_key(format!(
@@ -83,9 +94,9 @@ impl KeySet {
                     Err(e) => return Err(not_json(&e)),
                 };
                 let keys = if obj.0.contains_key("keys") {
-                    jwk::parse_jwks(&obj.0)?
+                    jwk::parse_jwks(&obj.0, length)?
                 } else {
-                    vec![jwk::parse_jwk(&obj.0)?]
+                    vec![jwk::parse_jwk_with(&obj.0, length)?]
                 };
                 Ok(KeySet { keys, plain: false })
             }
@@ -99,6 +110,10 @@ impl KeySet {
                 keys: vec![Key::new(pem::parse_key(unmarked)?)],
                 plain: false,
             }),
+            Shape::Der => Err(JwtError::invalid_key(
+                "the key text is a key in DER form (base64) without PEM armour: give it with \
+                 its PEM armour (the -----BEGIN and -----END lines) or as a JWK",
+            )),
             Shape::Raw => raw_secret(text, length, encoding),
         }
     }
@@ -131,12 +146,7 @@ fn raw_secret(text: &str, length: SecretLength, encoding: SecretEncoding) -> Res
     if bytes.is_empty() {
         return Err(JwtError::new(Kind::EmptySecret));
     }
-    if length == SecretLength::Minimum && bytes.len() < MIN_SECRET_BYTES {
-        return Err(JwtError::with_detail(
-            Kind::SecretTooShort,
-            format!("the secret has {} bytes", bytes.len()),
-        ));
-    }
+    length.check(bytes, "the secret")?;
     Ok(KeySet {
         keys: vec![Key::new(Box::new(HmacKey::new(bytes)))],
         plain: true,

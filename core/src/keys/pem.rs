@@ -5,7 +5,9 @@
 //!
 //! What is done here is what the crate does not: finding each `-----BEGIN` line (a
 //! cancellation point per line of the text) and naming what a refused text holds, by
-//! its label when that is a registered PEM label and by its length otherwise.
+//! its label when that is a registered PEM label and by its length otherwise. The work
+//! is linear in the text: one pass for the BEGIN lines, and the crate is given one block
+//! at a time (up to the next BEGIN line), at most [`MAX_BLOCKS`] of them.
 
 use super::der;
 use super::describe::{name_or_length, PEM_LABELS};
@@ -34,11 +36,34 @@ pub fn parse_key(text: &str) -> Result<Box<dyn KeyMaterial>> {
     der::parse_key(&block.label, &block.der)
 }
 
+/// Most PEM blocks a key text may hold: its key, the EC PARAMETERS block `openssl ecparam
+/// -genkey` writes before it, and room to spare.
+pub const MAX_BLOCKS: usize = 4;
+
 /// The single key block of a PEM text.
 pub fn key_block(text: &str) -> Result<Block> {
+    scan(text, &mut 0)
+}
+
+/// [`key_block`], adding to `work` the length of what it goes over: the text once
+/// for its BEGIN lines, and each block examined. A block ends where the next
+/// BEGIN line starts: blocks do not overlap, so no byte is examined twice by them and
+/// the work is linear in the text.
+pub(super) fn scan(text: &str, work: &mut usize) -> Result<Block> {
+    *work += text.len();
     let mut found: Option<Block> = None;
-    for (offset, line_label) in begin_lines(text) {
-        let rest = &text[offset..];
+    let mut begins = begin_lines(text).peekable();
+    let mut blocks = 0;
+    while let Some((offset, line_label)) = begins.next() {
+        blocks += 1;
+        if blocks > MAX_BLOCKS {
+            return Err(JwtError::invalid_key(format!(
+                "the PEM text holds more than {MAX_BLOCKS} PEM blocks (a key text holds one key)"
+            )));
+        }
+        let limit = begins.peek().map_or(text.len(), |(next, _)| *next);
+        let rest = &text[offset..limit];
+        *work += rest.len();
         let named = || name_or_length(line_label, PEM_LABELS);
         // RFC 1421 headers ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ...") before the END line
         let body = rest.find("-----END ").map_or(rest, |end| &rest[..end]);
@@ -51,12 +76,7 @@ pub fn key_block(text: &str) -> Result<Block> {
         // here: refused above); a key body with one is read without it, as before
         let without_blank_lines;
         let rest = if body.lines().skip(1).any(|l| l.trim().is_empty()) {
-            without_blank_lines = Zeroizing::new(
-                rest.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            without_blank_lines = non_blank_lines(rest);
             without_blank_lines.as_str()
         } else {
             rest
@@ -121,6 +141,23 @@ pub fn key_block(text: &str) -> Result<Block> {
         found = Some(Block { label, der });
     }
     found.ok_or_else(|| JwtError::invalid_key("no PEM key block found"))
+}
+
+/// The lines of `text` that are not blank, joined by line feeds (a copy of a key body:
+/// wiped when dropped, allocated once).
+fn non_blank_lines(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    for line in text.lines() {
+        crate::interrupt::check();
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Each line that is a BEGIN boundary (`-----BEGIN LABEL-----`, surrounding whitespace

@@ -14,13 +14,27 @@ pub struct Key {
     material: Box<dyn KeyMaterial>,
 }
 
-/// The length a raw secret (a text that is not JSON or PEM) must have.
+/// The length an HMAC secret (a raw secret text, or the `k` of an `oct` JWK) must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SecretLength {
     /// any non-empty secret: verification with a caller-given secret
     Any,
     /// at least [`MIN_SECRET_BYTES`] (32) bytes: signing, and PostgREST's configured secret
     Minimum,
+}
+
+impl SecretLength {
+    /// PostgREST's 32-byte rule, for every form of HMAC secret (a secret text, an `oct`
+    /// JWK alone or in a set): `what` names the secret in the detail.
+    pub(crate) fn check(self, secret: &[u8], what: &str) -> Result<()> {
+        if self == SecretLength::Minimum && secret.len() < MIN_SECRET_BYTES {
+            return Err(JwtError::with_detail(
+                Kind::SecretTooShort,
+                format!("{what} has {} bytes", secret.len()),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How a raw secret is written (PostgREST's `jwt-secret-is-base64`).

@@ -48,3 +48,7 @@ pub const ED_JWK: &str = testdata!("ed25519.jwk.json");
 pub const ED_PKCS8: &str = testdata!("ed25519.pem");
 pub const ED_SPKI: &str = testdata!("ed25519.pub.pem");
 pub const SIG_EDDSA: &str = testdata!("EdDSA.sig");
+// an RSA key of 2060 bits whose primes have 20 and 2040 bits (make-rsa-unbalanced.py)
+pub const RSA_UNBALANCED_PKCS8: &str = testdata!("rsa-unbalanced.pem");
+pub const RSA_UNBALANCED_PKCS1: &str = testdata!("rsa-unbalanced.pkcs1.pem");
+pub const RSA_UNBALANCED_JWK: &str = testdata!("rsa-unbalanced.jwk.json");

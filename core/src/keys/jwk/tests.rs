@@ -260,20 +260,26 @@ fn jwk_sets() {
     enc.insert("alg".into(), "RSA-OAEP".into());
     let mut ec = json(td::P256_JWK_PUB);
     ec.insert("kid".into(), "e1".into());
-    let keys = parse_jwks(&set(vec![
-        Value::Object(enc.clone()),
-        Value::Object(ec),
-        v(td::ED_JWK),
-    ]))
+    let keys = parse_jwks(
+        &set(vec![
+            Value::Object(enc.clone()),
+            Value::Object(ec),
+            v(td::ED_JWK),
+        ]),
+        SecretLength::Any,
+    )
     .unwrap();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0].kid.as_deref(), Some("e1"));
     assert!(keys[1].can_sign());
 
-    let e = parse_jwks(&set(vec![
-        v(td::ED_JWK_PUB),
-        Value::Object(without(td::RSA_JWK_PUB, "n")),
-    ]))
+    let e = parse_jwks(
+        &set(vec![
+            v(td::ED_JWK_PUB),
+            Value::Object(without(td::RSA_JWK_PUB, "n")),
+        ]),
+        SecretLength::Any,
+    )
     .err()
     .unwrap();
     assert_eq!(e.kind, Kind::InvalidKey);
@@ -281,13 +287,20 @@ fn jwk_sets() {
         e.detail.unwrap(),
         "JWK Set member keys[1]: RSA JWK lacks \"n\""
     );
-    let e = parse_jwks(&set(vec![v(td::ED_JWK_PUB), Value::from(3)]))
+    let e = parse_jwks(
+        &set(vec![v(td::ED_JWK_PUB), Value::from(3)]),
+        SecretLength::Any,
+    )
+    .err()
+    .unwrap();
+    assert!(e.detail.unwrap().contains("keys[1] is not an object"));
+    let e = parse_jwks(&set(vec![Value::Object(enc)]), SecretLength::Any)
         .err()
         .unwrap();
-    assert!(e.detail.unwrap().contains("keys[1] is not an object"));
-    let e = parse_jwks(&set(vec![Value::Object(enc)])).err().unwrap();
     assert!(e.detail.unwrap().contains("no signature key"));
-    assert!(parse_jwks(&set(vec![])).is_err());
-    let e = parse_jwks(&json(r#"{"keys":{}}"#)).err().unwrap();
+    assert!(parse_jwks(&set(vec![]), SecretLength::Any).is_err());
+    let e = parse_jwks(&json(r#"{"keys":{}}"#), SecretLength::Any)
+        .err()
+        .unwrap();
     assert!(e.detail.unwrap().contains("\"keys\" array"));
 }
