@@ -82,11 +82,12 @@ fn statement_is_ours() -> bool {
 /// `verify`, `set_pgrst_secret_from_env`), case-insensitively; quoting and schema
 /// qualification do not matter, and a false positive only hides a statement.
 fn names_us(text: &[u8]) -> bool {
+    // the hook sees every message a backend emits (each `statement:` line under
+    // log_statement = all): compare in place, no copy of the statement
     const WORDS: [&[u8]; 4] = [b"jwt", b"sign", b"verify", b"secret"];
-    let lower = text.to_ascii_lowercase();
     WORDS
         .iter()
-        .any(|w| lower.windows(w.len()).any(|x| x == *w))
+        .any(|w| text.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
 }
 
 /// A CONTEXT text without the lines that show bound parameters (`… with parameters: $1 =
@@ -154,5 +155,33 @@ unsafe extern "C-unwind" fn hide_statement(edata: *mut pg_sys::ErrorData) {
         // SAFETY: the previous hook receives the ErrorData it would have received had we
         // not been installed.
         unsafe { prev(edata) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{names_us, without_parameters};
+
+    #[test]
+    fn statements_that_name_us_are_recognised_in_any_case() {
+        assert!(names_us(b"SELECT extensions.JWT_Sign('{}', 'k')"));
+        assert!(names_us(b"select * from \"verify\"($1, $2)"));
+        assert!(names_us(b"SELECT Set_PgRst_Secret_From_Env()"));
+        assert!(!names_us(b"SELECT 1 / 0"));
+        assert!(!names_us(b""));
+    }
+
+    #[test]
+    fn only_the_lines_showing_parameters_are_removed() {
+        let ctx =
+            b"SQL function \"f\" statement 1\nunnamed portal with parameters: $1 = 'k', $2 = 'x'";
+        assert_eq!(
+            without_parameters(ctx).as_deref(),
+            Some(&b"SQL function \"f\" statement 1"[..])
+        );
+        assert_eq!(
+            without_parameters(b"PL/pgSQL function g() line 3 at RETURN"),
+            None
+        );
     }
 }
