@@ -9,14 +9,14 @@ use super::catalog::{self, Role};
 use super::Exposure;
 use crate::store::table;
 use pgrx::pg_sys;
+use std::collections::HashMap;
 use std::ffi::CStr;
 
 const DEPEND: pg_sys::Oid = pg_sys::Oid::from_u32(2608);
 const REWRITE: pg_sys::Oid = pg_sys::Oid::from_u32(2618);
 
-/// A rule: its oid, name and the relation it belongs to.
+/// A rule: its name and the relation it belongs to.
 struct Rule {
-    oid: pg_sys::Oid,
     name: String,
     relation: pg_sys::Oid,
 }
@@ -38,7 +38,7 @@ pub fn readers_through_objects(loc: table::Location, roles: &[Role]) -> Vec<Expo
         let rel = reading[i];
         i += 1;
         for (rule_oid, _) in rule_edges.iter().filter(|(_, r)| *r == rel) {
-            let Some(rule) = rules.iter().find(|r| r.oid == *rule_oid) else {
+            let Some(rule) = rules.get(rule_oid) else {
                 continue;
             };
             if reading.contains(&rule.relation) {
@@ -183,20 +183,22 @@ fn dependencies() -> (
     (rules, functions)
 }
 
-/// Every rule: oid, name, relation.
-fn rules() -> Vec<Rule> {
-    let mut out = Vec::new();
+/// Every rule by its oid: name, relation.
+fn rules() -> HashMap<pg_sys::Oid, Rule> {
+    let mut out = HashMap::new();
     // SAFETY: a heap scan of pg_rewrite: oid (1), rulename (2, a name read in place and
     // copied), ev_class (3).
     unsafe {
         catalog::scan(REWRITE, |tuple, desc| {
             let (v, _) = catalog::deform(tuple, desc);
             let name = CStr::from_ptr(v[1].cast_mut_ptr::<std::ffi::c_char>());
-            out.push(Rule {
-                oid: catalog::oid_at(&v, 1),
-                name: name.to_string_lossy().into_owned(),
-                relation: catalog::oid_at(&v, 3),
-            });
+            out.insert(
+                catalog::oid_at(&v, 1),
+                Rule {
+                    name: name.to_string_lossy().into_owned(),
+                    relation: catalog::oid_at(&v, 3),
+                },
+            );
         });
     }
     out
