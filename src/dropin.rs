@@ -11,6 +11,7 @@
 
 use crate::report::OrRaise;
 use crate::sqltypes::JsonDatum;
+use pgrst_jwt_core::{JwtError, Kind};
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, IntoDatum};
 use std::ffi::CString;
@@ -39,6 +40,14 @@ fn pgjwt_verify(
     let Some(token) = token else {
         return TableIterator::once((None, None, None));
     };
+    // the bound jwt_verify has: no work on a token longer than pgrst_jwt.max_token_bytes
+    let max = crate::settings::max_token_bytes();
+    if token.len() > max {
+        crate::report::raise(JwtError::with_detail(
+            Kind::TokenTooLarge,
+            format!("{} bytes; pgrst_jwt.max_token_bytes is {max}", token.len()),
+        ));
+    }
     let parts = pgrst_jwt_core::pgjwt::split(token);
     // pgjwt's select list, in its order: header, payload, signature_ok
     let header = Some(json_of_part(parts.header));

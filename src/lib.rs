@@ -227,7 +227,7 @@ fn jwt_claims() -> Option<JsonbDatum> {
 
 #[pg_extern(stable, parallel_safe, strict)]
 fn jwt_claim(name: &str) -> Option<String> {
-    request::claim(name)
+    request::claim(name).or_raise()
 }
 
 // ---------------------------------------------------------------- keys

@@ -23,6 +23,7 @@ pub fn raise(e: JwtError) -> ! {
         SqlState::InvalidAuthorization => {
             PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
         }
+        SqlState::UntranslatableCharacter => PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER,
         SqlState::InsufficientPrivilege => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
         SqlState::NotInPrerequisiteState => {
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE

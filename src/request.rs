@@ -7,6 +7,7 @@ use crate::settings;
 use crate::sqltypes::{to_jsonb, JsonbDatum};
 use crate::store;
 use pgrst_jwt_core::DEFAULT_ROLE_CLAIM_KEY;
+use pgrst_jwt_core::{JwtError, Kind, Result};
 use serde_json::{Map, Value};
 
 /// `jwt_role(claims)`: the role PostgREST would switch to; None for its anonymous role.
@@ -29,12 +30,26 @@ pub fn claims() -> Option<JsonbDatum> {
 }
 
 /// `jwt_claim(name)`: one top-level claim as text (strings as they are, other values as
-/// JSON); None when absent or null.
-pub fn claim(name: &str) -> Option<String> {
-    let claims: Map<String, Value> = serde_json::from_str(&claims_text()?).ok()?;
-    match claims.get(name)? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+/// JSON); None when absent or null. A string holding U+0000 is refused as PostgreSQL's
+/// `->>` refuses it (22P05): PostgreSQL text never holds NUL, and a truncated copy would
+/// compare unequal to what `::regrole` or `quote_ident` see.
+pub fn claim(name: &str) -> Result<Option<String>> {
+    let Some(text) = claims_text() else {
+        return Ok(None);
+    };
+    let Ok(claims) = serde_json::from_str::<Map<String, Value>>(&text) else {
+        return Ok(None);
+    };
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.contains('\0') => Err(JwtError::with_detail(
+            Kind::NulInText,
+            format!(
+                "\\u0000 cannot be converted to text (claim \"{}\").",
+                pgrst_jwt_core::truncate(name, 64)
+            ),
+        )),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Ok(Some(other.to_string())),
     }
 }

@@ -3,11 +3,13 @@
 //! call, and results as jsonb. The work itself is the core's (`pgrst_jwt_core`).
 
 use crate::caches;
-use crate::report::OrRaise;
+use crate::report::{raise, OrRaise};
 use crate::settings;
 use crate::sqltypes::{to_jsonb, JsonbDatum};
 use crate::store::{self, Configured};
-use pgrst_jwt_core::{Alg, Checked, ClaimsForm, JwtError, Kind, Options, SecretLength};
+use pgrst_jwt_core::{
+    Alg, Checked, ClaimsForm, JwtError, Kind, Options, SecretLength, DEFAULT_LEEWAY,
+};
 use pgrx::pg_sys;
 use std::rc::Rc;
 
@@ -97,7 +99,15 @@ pub fn check(
     let keys = match secret {
         Some(s) => Ok(caches::keys(s, SecretLength::Any)),
         None => {
-            opts = opts.postgrest(audience.or(setting.as_deref()));
+            // the configured secret means PostgREST's rules, which a caller cannot loosen:
+            // its 30 s skew and the superuser-only pgrst.jwt_aud
+            if leeway.is_some_and(|l| l != DEFAULT_LEEWAY) || audience.is_some() {
+                raise(JwtError::with_detail(
+                    Kind::InvalidArgument("leeway or audience"),
+                    "with the configured secret (secret NULL) jwt_check applies PostgREST's rules: a 30 s leeway and pgrst.jwt_aud; pass a secret to choose your own",
+                ));
+            }
+            opts = opts.postgrest(setting.as_deref());
             store::require(settings::secret_is_base64()).map(|c| c.keys.clone())
         }
     };

@@ -14,6 +14,8 @@ pub enum SqlState {
     InvalidParameterValue,
     /// 28000 invalid_authorization_specification: a token that is rejected.
     InvalidAuthorization,
+    /// 22P05 untranslatable_character: a claim holding U+0000 cannot become text.
+    UntranslatableCharacter,
     /// 42501 insufficient_privilege.
     InsufficientPrivilege,
     /// 55000 object_not_in_prerequisite_state: no secret configured.
@@ -28,6 +30,7 @@ impl SqlState {
         match self {
             SqlState::InvalidParameterValue => "22023",
             SqlState::InvalidAuthorization => "28000",
+            SqlState::UntranslatableCharacter => "22P05",
             SqlState::InsufficientPrivilege => "42501",
             SqlState::NotInPrerequisiteState => "55000",
             SqlState::Internal => "XX000",
@@ -71,6 +74,8 @@ pub enum Kind {
     KeyCannotSign,
     InvalidArgument(&'static str),
     EnvVarUnset,
+    // --- a claim that cannot become text (22P05) ---
+    NulInText,
     // --- privileges (42501) ---
     PermissionDenied(&'static str),
     // --- failures of ours (XX000): damaged objects of the extension, a crypto backend
@@ -137,6 +142,8 @@ impl JwtError {
             EnvVarUnset => {
                 "The environment variable holding the JWT secret is not set or empty".into()
             }
+            // PostgreSQL's own message for `->>` on such a value
+            NulInText => "unsupported Unicode escape sequence".into(),
             PermissionDenied(what) => format!("permission denied: {what}"),
             Internal(what) => format!("pgrst_jwt: {what}"),
         }
@@ -165,6 +172,7 @@ impl JwtError {
             | KeyCannotSign
             | InvalidArgument(_)
             | EnvVarUnset => SqlState::InvalidParameterValue,
+            NulInText => SqlState::UntranslatableCharacter,
             PermissionDenied(_) => SqlState::InsufficientPrivilege,
             Internal(_) => SqlState::Internal,
         }
@@ -199,6 +207,7 @@ impl JwtError {
             | KeyCannotSign
             | InvalidArgument(_)
             | EnvVarUnset => "invalid_argument",
+            NulInText => "invalid_claim",
             PermissionDenied(_) => "permission_denied",
             Internal(_) => "internal_error",
         }

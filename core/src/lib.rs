@@ -38,7 +38,7 @@ pub use numeric::truncate_seconds;
 pub use role::{RolePath, DEFAULT_KEY as DEFAULT_ROLE_CLAIM_KEY, MAX_PATH_BYTES};
 pub use sign::sign;
 pub use token::HeaderCache;
-pub use verify::{check, decode, verify, Checked, Decoded, Options};
+pub use verify::{check, decode, verify, Checked, Decoded, Options, DEFAULT_LEEWAY};
 
 // The fuzzing harness (fuzz/harness) replays its seed corpora and every reproducer in
 // fuzz/regressions as unit tests; it names this crate `pgrst_jwt_core`, as the fuzz crate does.
