@@ -213,6 +213,11 @@ class PostgREST:
         return self.request("POST", f"/rpc/{name}", f"SELECT api.{name}({named})", **kw)
 
 
+# the Caddyfile's rewrites: a browser reaches refresh and logout under /auth, the refresh
+# cookie's Path
+AUTH_PATHS = {"refresh": "/auth/refresh", "logout": "/auth/logout"}
+
+
 def path_matches(request_path: str, cookie_path: str) -> bool:
     """RFC 6265 5.1.4 path-match."""
     if request_path == cookie_path:
@@ -233,14 +238,16 @@ class Browser:
         return {name: v for (name, p), v in self.jar.items() if path_matches(path, p)}
 
     def send(self, method: str, path: str, query: str, authorization: Optional[str] = None,
-             **kw) -> Response:
+             api_path: Optional[str] = None, **kw) -> Response:
+        """``path``: what the browser asks Caddy for (cookies match it); ``api_path``: what
+        PostgREST sees after the Caddyfile's rewrites (default: the same)."""
         cookies = self.cookies_for(path)
         headers = {}
         if authorization:
             headers["Authorization"] = authorization
         elif "access_token" in cookies:  # the Caddyfile's header_up
             headers["Authorization"] = "Bearer " + cookies["access_token"]
-        r = self.api.request(method, path, query, cookies=cookies, headers=headers, **kw)
+        r = self.api.request(method, api_path or path, query, cookies=cookies, headers=headers, **kw)
         for c in (Cookie.parse(v) for v in r.header("Set-Cookie")):
             key = (c.name, c.attrs.get("path", "/"))
             if int(c.attrs.get("max-age", "1")) <= 0:
@@ -251,7 +258,8 @@ class Browser:
 
     def rpc(self, name: str, args: Optional[dict] = None, **kw) -> Response:
         named = ", ".join(f"{k} => {literal(v)}" for k, v in (args or {}).items())
-        return self.send("POST", f"/rpc/{name}", f"SELECT api.{name}({named})", **kw)
+        return self.send("POST", AUTH_PATHS.get(name, f"/rpc/{name}"), f"SELECT api.{name}({named})",
+                         api_path=f"/rpc/{name}", **kw)
 
     def get_todos(self, **kw) -> Response:
         return self.send("GET", "/todos",

@@ -169,7 +169,7 @@ def test_browser_flow_login_todos_refresh_logout(example):
     assert ck["access_token"].attrs == {"path": "/", "max-age": "900", "httponly": "",
                                         "secure": "", "samesite": "Lax"}
     assert ck["refresh_token"].value == r.body["refresh_token"]
-    assert ck["refresh_token"].attrs == {"path": "/rpc/refresh", "max-age": "604800",
+    assert ck["refresh_token"].attrs == {"path": "/auth", "max-age": "604800",
                                          "httponly": "", "secure": "", "samesite": "Strict"}
     # the database verifies the same token the same way
     assert sql_one(c, f"SELECT valid FROM extensions.jwt_check({literal(r.body['access_token'])})") == "t"
@@ -182,15 +182,16 @@ def test_browser_flow_login_todos_refresh_logout(example):
     other, _ = signup_and_login(api, "bob@example.com")
     assert other.get_todos().body == [], "RLS: bob sees none of alice's rows"
 
-    # refresh: the refresh cookie goes only to /rpc/refresh
-    assert "refresh_token" not in b.cookies_for("/todos") and "refresh_token" in b.cookies_for("/rpc/refresh")
+    # refresh: the refresh cookie goes only under /auth (refresh and logout)
+    assert "refresh_token" not in b.cookies_for("/todos") and "refresh_token" not in b.cookies_for("/rpc/login")
+    assert "refresh_token" in b.cookies_for("/auth/refresh") and "refresh_token" in b.cookies_for("/auth/logout")
     old_access = b.jar[("access_token", "/")]
     r = b.rpc("refresh")
     assert r.status == 200, r
     new = verify(r.body["access_token"])
     assert new["sid"] == claims["sid"] and new["jti"] != claims["jti"]
     assert b.jar[("access_token", "/")] == r.body["access_token"] != old_access
-    assert b.jar[("refresh_token", "/rpc/refresh")] == r.body["refresh_token"]
+    assert b.jar[("refresh_token", "/auth")] == r.body["refresh_token"]
     assert b.get_todos().status == 200
     last_access, last_refresh = r.body["access_token"], r.body["refresh_token"]
 
@@ -199,7 +200,7 @@ def test_browser_flow_login_todos_refresh_logout(example):
     assert r.status == 200 and r.body == {"revoked": True}, r
     cleared = r.cookies()
     assert cleared["access_token"].value == "" and cleared["access_token"].attrs["max-age"] == "0"
-    assert cleared["refresh_token"].attrs["path"] == "/rpc/refresh"
+    assert cleared["refresh_token"].attrs["path"] == "/auth"
     assert b.jar == {}
     # logout without a token (the access cookie had expired): nothing to revoke, cookies cleared
     r = b.rpc("logout")
@@ -218,6 +219,26 @@ def test_browser_flow_login_todos_refresh_logout(example):
     # bob's session is untouched
     assert other.get_todos().status == 200
 
+
+
+def test_logout_with_only_the_refresh_cookie_ends_the_session(example):
+    """The access cookie has expired (the browser dropped it: Max-Age); the refresh cookie,
+    sent to /auth/logout, names the session: logout revokes it, and refresh fails after."""
+    c, api = example
+    b, r = signup_and_login(api, "judy@example.com")
+    claims = verify(r.body["access_token"])
+    refresh = r.body["refresh_token"]
+    del b.jar[("access_token", "/")]
+    r = b.rpc("logout")
+    assert r.status == 200 and r.role == "anon" and r.body == {"revoked": True}, r
+    assert b.jar == {}
+    assert sql_one(c, f"SELECT revoked_reason FROM private.sessions WHERE id = '{claims['sid']}'") == "logout"
+    assert_401(api.rpc("refresh", {"refresh_token": refresh}), "session_revoked")
+    # a client without cookies passes its refresh token to logout instead
+    _, r = signup_and_login(api, "judy2@example.com")
+    sid = verify(r.body["access_token"])["sid"]
+    assert api.rpc("logout", {"refresh_token": r.body["refresh_token"]}).body == {"revoked": True}
+    assert sql_one(c, f"SELECT revoked_reason FROM private.sessions WHERE id = '{sid}'") == "logout"
 
 
 # ------------------------------------------------------------------ refresh token rotation
@@ -266,13 +287,13 @@ def test_refresh_failures_answer_401_with_bearer_challenge(example):
     bogus = api.rpc("refresh", {"refresh_token": "not-a-token-we-issued"})
     assert "not-a-token-we-issued" not in json.dumps(bogus.body) + json.dumps(bogus.headers)
     # the refresh cookie is cleared with the same Path it was set with
-    assert bogus.cookies()["refresh_token"].attrs["path"] == "/rpc/refresh"
+    assert bogus.cookies()["refresh_token"].attrs["path"] == "/auth"
     # an expired refresh token (idle longer than refresh_token_ttl)
     c.psql(f"UPDATE private.refresh_tokens SET expires_at = now() - interval '1 second' "
            f"WHERE session_id = '{sid}'", db="app")
     r = b.rpc("refresh")
     assert_401(r, "refresh_token_expired")
-    assert ("refresh_token", "/rpc/refresh") not in b.jar, "the browser drops the dead cookie"
+    assert ("refresh_token", "/auth") not in b.jar, "the browser drops the dead cookie"
     # a session past its absolute lifetime: its unexpired access token is refused too
     b2, r2 = signup_and_login(api, "erin@example.com")
     sid2 = verify(r2.body["access_token"])["sid"]

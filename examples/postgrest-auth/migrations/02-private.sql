@@ -13,7 +13,7 @@ CREATE TABLE private.auth_config (
     access_token_ttl   integer NOT NULL DEFAULT 900      CHECK (access_token_ttl > 0),   -- 15 min
     refresh_token_ttl  integer NOT NULL DEFAULT 604800   CHECK (refresh_token_ttl > 0),  -- 7 days idle
     session_ttl        integer NOT NULL DEFAULT 2592000  CHECK (session_ttl > 0),        -- 30 days at most
-    refresh_cookie_path text   NOT NULL DEFAULT '/rpc/refresh',
+    refresh_cookie_path text   NOT NULL DEFAULT '/auth',   -- Caddy: /auth/refresh, /auth/logout
     bcrypt_cost        integer NOT NULL DEFAULT 10       CHECK (bcrypt_cost BETWEEN 4 AND 31),
     dummy_hash         text    NOT NULL,
     CHECK (dummy_hash LIKE '$2a$' || pg_catalog.lpad(bcrypt_cost::text, 2, '0') || '$%')
@@ -69,7 +69,8 @@ $$;
 
 -- The Set-Cookie value for one of the two cookies; an empty value with max_age 0 clears it.
 -- access_token: every path (Caddy turns it into the Authorization header), SameSite=Lax.
--- refresh_token: only sent to refresh (refresh_cookie_path), SameSite=Strict.
+-- refresh_token: only sent under refresh_cookie_path (/auth/refresh and /auth/logout, which
+-- the Caddyfile maps to /rpc/refresh and /rpc/logout), SameSite=Strict.
 CREATE FUNCTION private.cookie(name text, value text, max_age integer) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $$

@@ -1,4 +1,5 @@
--- 03: the auth RPCs in schema api (POST /rpc/signup, /rpc/login, /rpc/refresh, /rpc/logout)
+-- 03: the auth RPCs in schema api (POST /rpc/signup, /rpc/login, /rpc/refresh, /rpc/logout;
+-- browsers reach the last two as /auth/refresh and /auth/logout, where the refresh cookie goes)
 -- and PostgREST's db-pre-request function in schema auth. All SECURITY DEFINER, owned by
 -- auth_owner (never a superuser), with a search_path naming every schema they use.
 --
@@ -120,22 +121,34 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- logout
--- Revokes the session of the request's access token (its sid claim) and clears both
--- cookies. Anonymous callers (e.g. after the access cookie expired) only get the cookies
--- cleared: the browser cannot delete HttpOnly cookies itself.
-CREATE FUNCTION api.logout() RETURNS jsonb
+-- Revokes the session of the request's access token (its sid claim) and the session of the
+-- refresh token (the argument, or the refresh_token cookie, which the browser sends to
+-- /auth/logout as it does to /auth/refresh), and clears both cookies. So a browser whose
+-- access cookie has expired still ends its session: only the refresh cookie is left, and
+-- it names the session. Both are looked up by what they name (the sid claim, the token's
+-- hash), never by the access token's text.
+CREATE FUNCTION api.logout(refresh_token text DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, extensions, private, pg_temp AS $$
 DECLARE
     sid text := extensions.jwt_claim('sid');
+    tok text := COALESCE(NULLIF(logout.refresh_token, ''),
+                         NULLIF(NULLIF(pg_catalog.current_setting('request.cookies', true), '')::jsonb
+                                ->> 'refresh_token', ''));
+    by_refresh uuid;
     n integer := 0;
 BEGIN
-    IF sid ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$' THEN
-        UPDATE private.sessions AS x
-           SET revoked_at = pg_catalog.now(), revoked_reason = 'logout'
-         WHERE x.id = sid::uuid AND x.revoked_at IS NULL;
-        GET DIAGNOSTICS n = ROW_COUNT;
+    IF tok IS NOT NULL THEN
+        SELECT t.session_id INTO by_refresh FROM private.refresh_tokens AS t
+         WHERE t.token_hash = extensions.digest(tok, 'sha256');
     END IF;
+    IF sid !~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$' THEN
+        sid := NULL;
+    END IF;
+    UPDATE private.sessions AS x
+       SET revoked_at = pg_catalog.now(), revoked_reason = 'logout'
+     WHERE x.id IN (sid::uuid, by_refresh) AND x.revoked_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM pg_catalog.set_config('response.headers', pg_catalog.jsonb_build_array(
         pg_catalog.jsonb_build_object('Set-Cookie', private.cookie('access_token', '', 0)),
         pg_catalog.jsonb_build_object('Set-Cookie', private.cookie('refresh_token', '', 0)))::text, true);
@@ -170,11 +183,11 @@ END $$;
 ALTER FUNCTION api.signup(text, text) OWNER TO auth_owner;
 ALTER FUNCTION api.login(text, text) OWNER TO auth_owner;
 ALTER FUNCTION api.refresh(text) OWNER TO auth_owner;
-ALTER FUNCTION api.logout() OWNER TO auth_owner;
+ALTER FUNCTION api.logout(text) OWNER TO auth_owner;
 ALTER FUNCTION auth.pre_request() OWNER TO auth_owner;
 
 REVOKE ALL ON FUNCTION api.signup(text, text), api.login(text, text), api.refresh(text),
-    api.logout(), auth.pre_request() FROM PUBLIC;
+    api.logout(text), auth.pre_request() FROM PUBLIC;
 -- web_user too: a browser may still send a live access cookie with these requests
 GRANT EXECUTE ON FUNCTION api.signup(text, text), api.login(text, text), api.refresh(text),
-    api.logout(), auth.pre_request() TO anon, web_user;
+    api.logout(text), auth.pre_request() TO anon, web_user;
