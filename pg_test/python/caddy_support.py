@@ -7,6 +7,7 @@ upstream, on a port below 32768 (32768-60999 is the ephemeral range here)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import json
@@ -84,6 +85,30 @@ def _wait_listening(port: int, proc: subprocess.Popen, log: str, timeout: float 
     raise AssertionError(f"caddy did not listen on {port}:\n{open(log).read()[-3000:]}")
 
 
+@contextlib.contextmanager
+def caddy_running(caddyfile: str, tmpdir: str, site_port: int, **env):
+    """``caddy run`` of ``caddyfile`` with ``env`` (SITE_ADDRESS, POSTGREST_UPSTREAM, …; the
+    admin endpoint off), its home in ``tmpdir``, until the block ends; waits until it listens
+    on ``site_port``. Yields the path of its log."""
+    home = os.path.join(tmpdir, "caddy-home")
+    os.makedirs(home, exist_ok=True)
+    log = os.path.join(tmpdir, "caddy.log")
+    with open(log, "w") as logf:
+        proc = subprocess.Popen([caddy_bin(), "run", "--config", caddyfile, "--adapter", "caddyfile"],
+                                stdout=logf, stderr=subprocess.STDOUT,
+                                env=_env(home, CADDY_ADMIN="off", **env))
+    try:
+        _wait_listening(site_port, proc, log)
+        yield log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_caddy_with_upstream(caddyfile: str, tmpdir: str, requests: list) -> list:
     """Start the upstream and Caddy, send GET /todos with each dict of request headers through
     Caddy, stop both; returns what the upstream saw for each (lower-case name -> values;
@@ -93,30 +118,17 @@ def run_caddy_with_upstream(caddyfile: str, tmpdir: str, requests: list) -> list
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", low_port()), handler)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     site_port = low_port()
-    home = os.path.join(tmpdir, "caddy-home")
-    os.makedirs(home, exist_ok=True)
-    log = os.path.join(tmpdir, "caddy.log")
-    env = _env(home, SITE_ADDRESS=f"http://127.0.0.1:{site_port}",
-               POSTGREST_UPSTREAM=f"127.0.0.1:{upstream.server_address[1]}", CADDY_ADMIN="off")
-    with open(log, "w") as logf:
-        proc = subprocess.Popen([caddy_bin(), "run", "--config", caddyfile, "--adapter", "caddyfile"],
-                                stdout=logf, stderr=subprocess.STDOUT, env=env)
     try:
-        _wait_listening(site_port, proc, log)
-        for headers in requests:
-            conn = http.client.HTTPConnection("127.0.0.1", site_port, timeout=30)
-            conn.request("GET", "/todos", headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            assert resp.status == 200, (resp.status, open(log).read()[-3000:])
+        with caddy_running(caddyfile, tmpdir, site_port, SITE_ADDRESS=f"http://127.0.0.1:{site_port}",
+                           POSTGREST_UPSTREAM=f"127.0.0.1:{upstream.server_address[1]}") as log:
+            for headers in requests:
+                conn = http.client.HTTPConnection("127.0.0.1", site_port, timeout=30)
+                conn.request("GET", "/todos", headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                assert resp.status == 200, (resp.status, open(log).read()[-3000:])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         upstream.shutdown()
         upstream.server_close()
     assert len(seen) == len(requests), seen

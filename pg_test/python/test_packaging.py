@@ -101,6 +101,8 @@ def test_compose_wires_the_auth_example():
     volumes = {v.split(":")[1]: v.split(":")[0] for v in s["db"]["volumes"] + s["caddy"]["volumes"]}
     assert volumes["/docker-entrypoint-initdb.d"] == "./examples/postgrest-auth/migrations"
     assert volumes["/etc/caddy/Caddyfile"] == "./examples/postgrest-auth/Caddyfile"
+    assert volumes["/srv/web"] == "./examples/postgrest-auth/web"
+    assert s["caddy"]["environment"]["WEB_ROOT"] == "/srv/web"
     for src in ("./examples/postgrest-auth/migrations", "./examples/postgrest-auth/Caddyfile"):
         assert os.path.exists(os.path.join(ROOT, src))
     caddyfile = open(os.path.join(ROOT, "examples/postgrest-auth/Caddyfile")).read()
