@@ -159,3 +159,30 @@ def test_jwt_check_with_the_configured_secret_keeps_postgrests_rules(fresh_clust
     assert c.one(f"SELECT reason FROM jwt_check({literal(foreign)})") == "audience"
     # with a secret of the caller's, its own rules
     assert c.one(f"SELECT valid FROM jwt_check({literal(expired)}, {literal(SECRET)}, leeway => 7200)") == "t"
+
+
+# ------------------------------------------------------------------ one token, several texts
+
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def test_one_token_has_several_texts_with_the_same_claims(db):
+    """High-S ECDSA and surrounding whitespace verify (other libraries make such tokens): the
+    claims, not the text, identify a token, so revocation lists key on jti/sid."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    token = pyjwt.encode({"role": "web_user", "jti": "j-1"}, pem, algorithm="ES256")
+    head, payload, sig = token.split(".")
+    raw = base64.urlsafe_b64decode(sig + "==")
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    high_s = f"{head}.{payload}.{b64url(r + (P256_N - s).to_bytes(32, 'big'))}"
+    texts = {token, high_s, f"  {token}\n", f"\t{high_s} "}
+    assert len(texts) == 4
+    claims = {db.one(f"SELECT jwt_verify({literal(t)}, {literal(public)}) ->> 'jti'") for t in texts}
+    assert claims == {"j-1"}
+

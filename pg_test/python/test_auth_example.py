@@ -241,6 +241,21 @@ def test_logout_with_only_the_refresh_cookie_ends_the_session(example):
     assert sql_one(c, f"SELECT revoked_reason FROM private.sessions WHERE id = '{sid}'") == "logout"
 
 
+def test_revocation_keys_on_claims_not_on_the_token_text(example):
+    """Another text of the same token (surrounding whitespace) verifies with the same claims;
+    after logout the pre-request refuses it too, because it checks the sid claim."""
+    c, api = example
+    b, r = signup_and_login(api, "ken@example.com")
+    token = r.body["access_token"]
+    variant = f"  {token}\n"
+    assert c.one(f"SELECT extensions.jwt_verify({literal(variant)}) ->> 'sid'", db="app") == verify(token)["sid"]
+    assert b.rpc("logout").body == {"revoked": True}
+    claims = c.one(f"SELECT extensions.jwt_verify({literal(variant)})::text", db="app")
+    e = c.psql(f"\\set VERBOSITY verbose\nSET ROLE web_user; SELECT set_config('request.jwt.claims', "
+               f"{literal(claims)}, false); SELECT auth.pre_request();", db="app", check=False).error()
+    assert e is not None and e.sqlstate == "PGRST" and "session_revoked" in e.message, e
+
+
 # ------------------------------------------------------------------ refresh token rotation
 
 def test_reusing_a_rotated_refresh_token_revokes_the_whole_session(example):
