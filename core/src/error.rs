@@ -14,8 +14,12 @@ pub enum SqlState {
     InvalidParameterValue,
     /// 28000 invalid_authorization_specification: a token that is rejected.
     InvalidAuthorization,
-    /// 22P05 untranslatable_character: a claim holding U+0000 cannot become text.
+    /// 22P05 untranslatable_character: a claim holding U+0000 cannot become text, or a
+    /// character has no equivalent in the database's encoding.
     UntranslatableCharacter,
+    /// 22021 character_not_in_repertoire: text that is not valid UTF-8 where a token, a key
+    /// or claims need it (a SQL_ASCII database holds any bytes).
+    CharacterNotInRepertoire,
     /// 42501 insufficient_privilege.
     InsufficientPrivilege,
     /// 55000 object_not_in_prerequisite_state: no secret configured.
@@ -31,6 +35,7 @@ impl SqlState {
             SqlState::InvalidParameterValue => "22023",
             SqlState::InvalidAuthorization => "28000",
             SqlState::UntranslatableCharacter => "22P05",
+            SqlState::CharacterNotInRepertoire => "22021",
             SqlState::InsufficientPrivilege => "42501",
             SqlState::NotInPrerequisiteState => "55000",
             SqlState::Internal => "XX000",
@@ -69,13 +74,19 @@ pub enum Kind {
     EmptySecret,
     SecretNotBase64,
     UnknownAlgorithm,
+    /// the pgjwt drop-in's unknown algorithm, in pgcrypto's words (pgjwt's own tests match them)
+    PgjwtNoSuchHash,
     AlgorithmKeyMismatch,
     InvalidKey,
     KeyCannotSign,
     InvalidArgument(&'static str),
     EnvVarUnset,
+    EnvVarNotText,
     // --- a claim that cannot become text (22P05) ---
     NulInText,
+    NoEquivalentInDatabase,
+    // --- text that is not UTF-8 (22021) ---
+    NotUtf8,
     // --- privileges (42501) ---
     PermissionDenied(&'static str),
     // --- failures of ours (XX000): damaged objects of the extension, a crypto backend
@@ -135,6 +146,7 @@ impl JwtError {
             EmptySecret => "The JWT secret must not be empty".into(),
             SecretNotBase64 => "The JWT secret is not valid base64".into(),
             UnknownAlgorithm => "Unsupported JWT algorithm".into(),
+            PgjwtNoSuchHash => "Cannot use \"\": No such hash algorithm".into(),
             AlgorithmKeyMismatch => "The algorithm does not fit the key".into(),
             InvalidKey => "Invalid JWT key".into(),
             KeyCannotSign => "The key cannot sign: a private key is needed".into(),
@@ -142,8 +154,15 @@ impl JwtError {
             EnvVarUnset => {
                 "The environment variable holding the JWT secret is not set or empty".into()
             }
+            EnvVarNotText => {
+                "The environment variable holding the JWT secret is not UTF-8 text".into()
+            }
             // PostgreSQL's own message for `->>` on such a value
             NulInText => "unsupported Unicode escape sequence".into(),
+            NoEquivalentInDatabase => {
+                "character has no equivalent in the database's encoding".into()
+            }
+            NotUtf8 => "invalid byte sequence for encoding \"UTF8\"".into(),
             PermissionDenied(what) => format!("permission denied: {what}"),
             Internal(what) => format!("pgrst_jwt: {what}"),
         }
@@ -167,12 +186,15 @@ impl JwtError {
             | EmptySecret
             | SecretNotBase64
             | UnknownAlgorithm
+            | PgjwtNoSuchHash
             | AlgorithmKeyMismatch
             | InvalidKey
             | KeyCannotSign
             | InvalidArgument(_)
-            | EnvVarUnset => SqlState::InvalidParameterValue,
-            NulInText => SqlState::UntranslatableCharacter,
+            | EnvVarUnset
+            | EnvVarNotText => SqlState::InvalidParameterValue,
+            NulInText | NoEquivalentInDatabase => SqlState::UntranslatableCharacter,
+            NotUtf8 => SqlState::CharacterNotInRepertoire,
             PermissionDenied(_) => SqlState::InsufficientPrivilege,
             Internal(_) => SqlState::Internal,
         }
@@ -202,12 +224,15 @@ impl JwtError {
             | EmptySecret
             | SecretNotBase64
             | UnknownAlgorithm
+            | PgjwtNoSuchHash
             | AlgorithmKeyMismatch
             | InvalidKey
             | KeyCannotSign
             | InvalidArgument(_)
-            | EnvVarUnset => "invalid_argument",
-            NulInText => "invalid_claim",
+            | EnvVarUnset
+            | EnvVarNotText => "invalid_argument",
+            NulInText | NoEquivalentInDatabase => "invalid_claim",
+            NotUtf8 => "invalid_argument",
             PermissionDenied(_) => "permission_denied",
             Internal(_) => "internal_error",
         }
