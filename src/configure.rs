@@ -23,17 +23,32 @@ pub fn set_from_env(
         ));
     }
     let name = pgrst_jwt_core::truncate(env_var, 64);
-    // the secret: every copy made here is wiped when dropped
-    let value = std::env::var(env_var)
-        .ok()
-        .map(Zeroizing::new)
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| {
-            JwtError::with_detail(
-                Kind::EnvVarUnset,
-                format!("\"{name}\" is not set or empty in the PostgreSQL server's environment"),
-            )
-        })?;
+    // the secret: every copy made here is wiped when dropped. The variable's bytes are
+    // read as they are (var_os): a value that is not UTF-8 gets its own error, not "unset".
+    let unset = || {
+        JwtError::with_detail(
+            Kind::EnvVarUnset,
+            format!("\"{name}\" is not set or empty in the PostgreSQL server's environment"),
+        )
+    };
+    let raw = Zeroizing::new(
+        std::env::var_os(env_var)
+            .ok_or_else(unset)?
+            .into_encoded_bytes(),
+    );
+    let value = match std::str::from_utf8(&raw) {
+        Ok(v) if v.trim().is_empty() => return Err(unset()),
+        Ok(v) => Zeroizing::new(v.to_string()),
+        Err(_) => {
+            return Err(JwtError::with_detail(
+                Kind::EnvVarNotText,
+                format!(
+                    "\"{name}\" holds {} bytes that are not UTF-8: give a binary secret base64-encoded, with is_base64 => true",
+                    raw.len()
+                ),
+            ))
+        }
+    };
     // validation before anything is stored; errors name the variable, never the value
     let keys = KeySet::parse(
         &value,

@@ -10,24 +10,24 @@
 //! time, and `valid` is false when the header's `alg` is not the algorithm asked for.
 
 use crate::report::OrRaise;
-use crate::sqltypes::JsonDatum;
+use crate::sqltypes::{JsonDatum, Text};
 use pgrst_jwt_core::{JwtError, Kind};
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, IntoDatum};
 use std::ffi::CString;
 
 #[pg_extern(immutable, parallel_safe, strict, sql = false)]
-fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: &str, algorithm: &str) -> String {
+fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: Text, algorithm: Text) -> String {
     crate::report::mark_statement();
-    pgrst_jwt_core::pgjwt::sign(&payload.0, secret, algorithm).or_raise()
+    pgrst_jwt_core::pgjwt::sign(&payload.0, &secret, &algorithm).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
 #[pg_extern(stable, parallel_safe, sql = false)]
 fn pgjwt_verify(
-    token: Option<&str>,
-    secret: Option<&str>,
-    algorithm: Option<&str>,
+    token: Option<Text>,
+    secret: Option<Text>,
+    algorithm: Option<Text>,
 ) -> TableIterator<
     'static,
     (
@@ -48,7 +48,7 @@ fn pgjwt_verify(
             format!("{} bytes; pgrst_jwt.max_token_bytes is {max}", token.len()),
         ));
     }
-    let parts = pgrst_jwt_core::pgjwt::split(token);
+    let parts = pgrst_jwt_core::pgjwt::split(&token);
     // pgjwt's select list, in its order: header, payload, signature_ok
     let header = Some(json_of_part(parts.header));
     let payload = parts.payload.map(json_of_part);
@@ -56,7 +56,8 @@ fn pgjwt_verify(
         // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
         None => None,
         Some(s) => {
-            pgrst_jwt_core::pgjwt::signature_ok(&parts, s, algorithm.unwrap_or("")).or_raise()
+            pgrst_jwt_core::pgjwt::signature_ok(&parts, &s, algorithm.as_deref().unwrap_or(""))
+                .or_raise()
         }
     };
     // signature_ok AND alg matches AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP,
@@ -64,7 +65,7 @@ fn pgjwt_verify(
     let alg_ok = header
         .as_ref()
         .and_then(|h| field_text(h, "alg"))
-        .zip(algorithm)
+        .zip(algorithm.as_deref())
         .map(|(a, want)| a == want)
         .unwrap_or(false);
     let valid = and(signature_ok, || {
@@ -95,7 +96,7 @@ fn json_of_part(part: &str) -> JsonDatum {
             pg_sys::binary_decode,
             &[padded.as_str().into_datum(), "base64".into_datum()],
         );
-        let text: String = direct_function_call(
+        let text = direct_function_call_as_datum(
             pg_sys::pg_convert_from,
             &[
                 bytes,
@@ -106,13 +107,12 @@ fn json_of_part(part: &str) -> JsonDatum {
             ],
         )
         .expect("convert_from returns text");
-        let c = CString::new(text).expect("convert_from refuses NUL");
+        // the text in the database's encoding, as json_in reads it (no Rust string: its
+        // bytes need not be UTF-8)
+        let cstring = pg_sys::text_to_cstring(text.cast_mut_ptr());
         JsonDatum(
-            direct_function_call_as_datum(
-                pg_sys::json_in,
-                &[Some(pg_sys::Datum::from(c.as_ptr()))],
-            )
-            .expect("json_in returns a value"),
+            direct_function_call_as_datum(pg_sys::json_in, &[Some(pg_sys::Datum::from(cstring))])
+                .expect("json_in returns a value"),
         )
     }
 }
@@ -121,11 +121,12 @@ fn json_of_part(part: &str) -> JsonDatum {
 fn field_text(json: &JsonDatum, name: &str) -> Option<String> {
     // SAFETY: json_object_field_text(json, text) → text or NULL.
     unsafe {
-        direct_function_call::<String>(
+        direct_function_call::<Text>(
             pg_sys::json_object_field_text,
             &[Some(json.0), name.into_datum()],
         )
     }
+    .map(|t| t.to_string())
 }
 
 /// pgjwt's `try_cast_double`: `text::double precision`, NULL when the cast fails. Like

@@ -15,6 +15,7 @@ use pgrx::prelude::*;
 mod caches;
 mod configure;
 mod dropin;
+mod encoding;
 mod report;
 mod request;
 mod settings;
@@ -24,7 +25,7 @@ mod tokens;
 
 use pgrst_jwt_core::ClaimsForm;
 use report::OrRaise;
-use sqltypes::{JsonText, JsonbDatum, JsonbText, RoleName};
+use sqltypes::{JsonText, JsonbDatum, JsonbText, RoleName, Text, TextOut};
 
 ::pgrx::pg_module_magic!();
 
@@ -49,48 +50,48 @@ fn check_for_interrupts() {
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
 fn jwt_sign_jsonb(
     claims: Option<JsonbText>,
-    secret: Option<&str>,
-    algorithm: default!(Option<&str>, "'HS256'"),
+    secret: Option<Text>,
+    algorithm: default!(Option<Text>, "'HS256'"),
 ) -> Option<String> {
     report::mark_statement();
     let (claims, secret) = (claims?, secret?);
     Some(tokens::sign_with_secret(
         &claims.0,
         ClaimsForm::Jsonb,
-        secret,
-        algorithm,
+        &secret,
+        algorithm.as_deref(),
     ))
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
 fn jwt_sign_json(
     claims: Option<JsonText>,
-    secret: Option<&str>,
-    algorithm: default!(Option<&str>, "'HS256'"),
+    secret: Option<Text>,
+    algorithm: default!(Option<Text>, "'HS256'"),
 ) -> Option<String> {
     report::mark_statement();
     let (claims, secret) = (claims?, secret?);
     Some(tokens::sign_with_secret(
         &claims.0,
         ClaimsForm::AsWritten,
-        secret,
-        algorithm,
+        &secret,
+        algorithm.as_deref(),
     ))
 }
 
 #[pg_extern(immutable, parallel_safe, name = "jwt_sign")]
 fn jwt_sign_text(
-    claims: Option<&str>,
-    secret: Option<&str>,
-    algorithm: default!(Option<&str>, "'HS256'"),
+    claims: Option<Text>,
+    secret: Option<Text>,
+    algorithm: default!(Option<Text>, "'HS256'"),
 ) -> Option<String> {
     report::mark_statement();
     let (claims, secret) = (claims?, secret?);
     Some(tokens::sign_with_secret(
-        claims,
+        &claims,
         ClaimsForm::AsWritten,
-        secret,
-        algorithm,
+        &secret,
+        algorithm.as_deref(),
     ))
 }
 
@@ -107,43 +108,47 @@ fn jwt_sign_configured_json(claims: JsonText) -> String {
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_sign")]
-fn jwt_sign_configured_text(claims: &str) -> String {
+fn jwt_sign_configured_text(claims: Text) -> String {
     report::mark_statement();
-    tokens::sign_with_configured(claims, ClaimsForm::AsWritten)
+    tokens::sign_with_configured(&claims, ClaimsForm::AsWritten)
 }
 
 // ---------------------------------------------------------------- verifying
 
 #[pg_extern(stable, parallel_safe)]
 fn jwt_verify(
-    token: Option<&str>,
-    secret: Option<&str>,
-    algorithm: default!(Option<&str>, "NULL"),
+    token: Option<Text>,
+    secret: Option<Text>,
+    algorithm: default!(Option<Text>, "NULL"),
     leeway: default!(Option<i32>, "30"),
-    audience: default!(Option<&str>, "NULL"),
+    audience: default!(Option<Text>, "NULL"),
 ) -> Option<JsonbDatum> {
     report::mark_statement();
     let (token, secret) = (token?, secret?);
     Some(tokens::verify_with_secret(
-        token, secret, algorithm, leeway, audience,
+        &token,
+        &secret,
+        algorithm.as_deref(),
+        leeway,
+        audience.as_deref(),
     ))
 }
 
 /// PostgREST's rules: the configured secret, 30 s skew, `pgrst.jwt_aud`.
 #[pg_extern(stable, parallel_safe, strict, name = "jwt_verify")]
-fn jwt_verify_configured(token: &str) -> JsonbDatum {
+fn jwt_verify_configured(token: Text) -> JsonbDatum {
     report::mark_statement();
-    tokens::verify_with_configured(token)
+    tokens::verify_with_configured(&token)
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
 #[pg_extern(stable, parallel_safe)]
 fn jwt_check(
-    token: Option<&str>,
-    secret: default!(Option<&str>, "NULL"),
-    algorithm: default!(Option<&str>, "NULL"),
+    token: Option<Text>,
+    secret: default!(Option<Text>, "NULL"),
+    algorithm: default!(Option<Text>, "NULL"),
     leeway: default!(Option<i32>, "30"),
-    audience: default!(Option<&str>, "NULL"),
+    audience: default!(Option<Text>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -154,28 +159,34 @@ fn jwt_check(
     ),
 > {
     report::mark_statement();
-    TableIterator::once(tokens::check(token, secret, algorithm, leeway, audience))
+    TableIterator::once(tokens::check(
+        token.as_deref(),
+        secret.as_deref(),
+        algorithm.as_deref(),
+        leeway,
+        audience.as_deref(),
+    ))
 }
 
 #[pg_extern(stable, parallel_safe, strict)]
 fn jwt_decode(
-    token: &str,
+    token: Text,
 ) -> TableIterator<'static, (name!(header, JsonbDatum), name!(claims, JsonbDatum))> {
     report::mark_statement();
-    TableIterator::once(tokens::decode(token))
+    TableIterator::once(tokens::decode(&token))
 }
 
 // ---------------------------------------------------------------- configuration
 
 #[pg_extern(volatile, parallel_unsafe)]
 fn set_pgrst_secret_from_env(
-    env_var: default!(&str, "'JWT_SECRET'"),
+    env_var: default!(Text, "'JWT_SECRET'"),
     is_base64: default!(bool, "false"),
     postgrest_role: default!(Option<RoleName>, "NULL"),
 ) -> String {
     report::mark_statement();
     let role = postgrest_role.as_ref().map(|r| r.0.as_str());
-    configure::set_from_env(env_var, is_base64, role).or_raise()
+    configure::set_from_env(&env_var, is_base64, role).or_raise()
 }
 
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
@@ -216,8 +227,9 @@ fn pgrst_jwt_secret_changed<'a>(
 // ---------------------------------------------------------------- request helpers
 
 #[pg_extern(stable, parallel_safe, strict)]
-fn jwt_role(claims: pgrx::JsonB) -> Option<String> {
-    request::role(&claims.0)
+fn jwt_role(claims: JsonbText) -> Option<TextOut> {
+    let claims: serde_json::Value = serde_json::from_str(&claims.0).ok()?;
+    request::role(&claims).map(|r| TextOut(r, "the role"))
 }
 
 #[pg_extern(stable, parallel_safe)]
@@ -226,28 +238,30 @@ fn jwt_claims() -> Option<JsonbDatum> {
 }
 
 #[pg_extern(stable, parallel_safe, strict)]
-fn jwt_claim(name: &str) -> Option<String> {
-    request::claim(name).or_raise()
+fn jwt_claim(name: Text) -> Option<TextOut> {
+    request::claim(&name)
+        .or_raise()
+        .map(|v| TextOut(v, "the claim"))
 }
 
 // ---------------------------------------------------------------- keys
 
 #[pg_extern(volatile, parallel_safe)]
 fn jwt_generate_key(
-    kty: default!(&str, "'EC'"),
-    kid: default!(Option<&str>, "NULL"),
-) -> pgrx::JsonB {
-    tokens::generate_key(kty, kid)
+    kty: default!(Text, "'EC'"),
+    kid: default!(Option<Text>, "NULL"),
+) -> JsonbDatum {
+    tokens::generate_key(&kty, kid.as_deref())
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "jwt_public_jwks")]
-fn jwt_public_jwks_of(keys: &str) -> pgrx::JsonB {
+fn jwt_public_jwks_of(keys: Text) -> JsonbDatum {
     report::mark_statement();
-    tokens::public_jwks_of(keys)
+    tokens::public_jwks_of(&keys)
 }
 
 #[pg_extern(stable, parallel_safe, name = "jwt_public_jwks")]
-fn jwt_public_jwks_configured() -> pgrx::JsonB {
+fn jwt_public_jwks_configured() -> JsonbDatum {
     tokens::public_jwks_of_configured()
 }
 

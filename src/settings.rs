@@ -18,6 +18,7 @@
 //! other `pgrst.*` names. `pgrst_jwt.max_token_bytes` only bounds work, so any role
 //! may set it.
 
+use crate::report::OrRaise;
 use pgrst_jwt_core::RolePath;
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::{CStr, CString};
@@ -27,7 +28,9 @@ use zeroize::Zeroizing;
 pub static MAX_TOKEN_BYTES: GucSetting<i32> = GucSetting::<i32>::new(65536);
 pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static JWT_AUD: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
-pub static ROLE_CLAIM_KEY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// Boots as PostgREST's default, `$.role` (what `pg_settings.boot_val` shows).
+pub static ROLE_CLAIM_KEY: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"$.role"));
 pub static SECRET_IS_BASE64: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 static PRELOADED: AtomicBool = AtomicBool::new(false);
@@ -55,14 +58,20 @@ pub fn define() {
         GucContext::Suset,
         GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL,
     );
-    GucRegistry::define_string_guc(
-        c"pgrst.jwt_aud",
-        c"Audience that jwt_verify(token) requires, as PostgREST's jwt-aud.",
-        c"Empty or unset: the aud claim is not checked. Superusers only.",
-        &JWT_AUD,
-        GucContext::Suset,
-        GucFlags::default(),
-    );
+    // SAFETY: the check hook is guarded and only reads the proposed value.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"pgrst.jwt_aud",
+            c"Audience that jwt_verify(token) requires, as PostgREST's jwt-aud.",
+            c"Empty or unset: the aud claim's value is not checked. A value with ':' must be a URI (RFC 3986). Superusers only.",
+            &JWT_AUD,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_audience),
+            None,
+            None,
+        );
+    }
     // SAFETY: the check hook is guarded and only reads the proposed value.
     unsafe {
         GucRegistry::define_string_guc_with_hooks(
@@ -77,14 +86,86 @@ pub fn define() {
             None,
         );
     }
-    GucRegistry::define_string_guc(
-        c"pgrst.jwt_secret_is_base64",
-        c"Whether pgrst.jwt_secret is base64, as PostgREST's jwt-secret-is-base64.",
-        c"true/false; empty or unset: false. Superusers only.",
-        &SECRET_IS_BASE64,
-        GucContext::Suset,
-        GucFlags::default(),
-    );
+    // SAFETY: the check hook is guarded and only reads the proposed value.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"pgrst.jwt_secret_is_base64",
+            c"Whether pgrst.jwt_secret is base64, as PostgREST's jwt-secret-is-base64.",
+            c"true/false (any case) or an integer, as PostgREST reads it; empty or unset: false. Superusers only.",
+            &SECRET_IS_BASE64,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_boolean),
+            None,
+            None,
+        );
+    }
+}
+
+/// The proposed value of a string setting (None: unset or blank), for check hooks.
+///
+/// # Safety
+/// `newval` is what PostgreSQL passes a string check hook.
+unsafe fn proposed(newval: *mut *mut std::ffi::c_char) -> Option<String> {
+    // SAFETY: PostgreSQL passes a valid pointer to the proposed value (NULL: unset), a
+    // NUL-terminated string, copied (lossily) here.
+    let p = unsafe { (*newval).as_ref() }?;
+    let v = unsafe { CStr::from_ptr(p) }
+        .to_string_lossy()
+        .trim()
+        .to_string();
+    (!v.is_empty()).then_some(v)
+}
+
+/// Refuses the proposed value with 22023 and a DETAIL.
+fn refuse(detail: &str) -> bool {
+    let detail = CString::new(detail.replace('\0', "")).unwrap_or_default();
+    // SAFETY: GUC_check_errdetail_string is how a check hook passes its DETAIL; the string
+    // is copied into the current memory context.
+    unsafe {
+        pg_sys::GUC_check_errcode(pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE as _);
+        pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
+    }
+    false
+}
+
+/// `pgrst.jwt_aud`: what PostgREST accepts as jwt-aud (it refuses the others at load).
+///
+/// # Safety
+/// A GUC check hook (see [`check_role_claim_key`]).
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn check_audience(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL calls the hook with the proposed value.
+    match unsafe { proposed(newval) } {
+        Some(v) if !pgrst_jwt_core::config::audience_ok(&v) => {
+            refuse("a value holding ':' must be a URI (RFC 3986), as PostgREST's jwt-aud")
+        }
+        _ => true,
+    }
+}
+
+/// `pgrst.jwt_secret_is_base64`: only spellings PostgREST reads as a boolean (`on`, `yes`,
+/// `t` are true to PostgreSQL but false to PostgREST: refused, not read two ways).
+///
+/// # Safety
+/// A GUC check hook (see [`check_role_claim_key`]).
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn check_boolean(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL calls the hook with the proposed value.
+    match unsafe { proposed(newval) } {
+        Some(v) if pgrst_jwt_core::config::postgrest_bool(&v).is_none() => {
+            refuse("use true or false (any case) or an integer: PostgREST reads other spellings (on, yes, t) as false")
+        }
+        _ => true,
+    }
 }
 
 /// Validates `pgrst.jwt_role_claim_key` once, when it is set: bounded in length and
@@ -99,30 +180,13 @@ unsafe extern "C-unwind" fn check_role_claim_key(
     _extra: *mut *mut std::ffi::c_void,
     _source: pg_sys::GucSource::Type,
 ) -> bool {
-    // SAFETY: PostgreSQL passes a valid pointer to the proposed value (NULL: unset).
-    let value = match unsafe { (*newval).as_ref() } {
-        None => return true,
-        // SAFETY: the proposed value is NUL-terminated; it is copied (lossily) here.
-        Some(p) => unsafe { CStr::from_ptr(p) }.to_string_lossy(),
-    };
-    if value.trim().is_empty() {
+    // SAFETY: PostgreSQL calls the hook with the proposed value.
+    let Some(value) = (unsafe { proposed(newval) }) else {
         return true;
-    }
+    };
     match RolePath::parse(&value) {
         Ok(_) => true,
-        Err(e) => {
-            let detail = e.detail.clone().unwrap_or_else(|| e.message());
-            let detail = CString::new(detail.replace('\0', "")).unwrap_or_default();
-            // SAFETY: GUC_check_errdetail_string is how a check hook passes its DETAIL;
-            // the string is copied into the current memory context.
-            unsafe {
-                pg_sys::GUC_check_errcode(
-                    pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE as _,
-                );
-                pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
-            }
-            false
-        }
+        Err(e) => refuse(&e.detail.clone().unwrap_or_else(|| e.message())),
     }
 }
 
@@ -134,7 +198,12 @@ pub fn preloaded() -> bool {
 
 fn text(s: &GucSetting<Option<CString>>) -> Option<String> {
     s.get()
-        .map(|c| c.to_string_lossy().trim().to_string())
+        .map(|c| {
+            crate::encoding::from_database(c.as_bytes(), "a pgrst setting")
+                .or_raise()
+                .trim()
+                .to_string()
+        })
         .filter(|v| !v.is_empty())
 }
 
@@ -154,17 +223,16 @@ pub fn role_claim_key() -> Option<String> {
 /// It is a secret: every copy made here is wiped when dropped.
 pub fn secret_setting() -> Option<Zeroizing<String>> {
     let raw = Zeroizing::new(JWT_SECRET.get()?.into_bytes());
-    let text = Zeroizing::new(String::from_utf8_lossy(&raw).into_owned());
+    // converted from the database's encoding, never lossily: a changed key would be worse
+    // than an error
+    let text = Zeroizing::new(crate::encoding::from_database(&raw, "pgrst.jwt_secret").or_raise());
     let trimmed = text.trim();
     (!trimmed.is_empty()).then(|| Zeroizing::new(trimmed.to_string()))
 }
 
-/// PostgreSQL's boolean spellings; anything unrecognised reads as false.
+/// As PostgREST reads jwt-secret-is-base64 (unset or unreadable: false).
 pub fn secret_is_base64() -> bool {
-    matches!(
-        text(&SECRET_IS_BASE64)
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref(),
-        Some("true" | "on" | "yes" | "1" | "t" | "y")
-    )
+    text(&SECRET_IS_BASE64)
+        .and_then(|v| pgrst_jwt_core::config::postgrest_bool(&v))
+        .unwrap_or(false)
 }

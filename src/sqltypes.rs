@@ -1,7 +1,11 @@
 //! SQL values crossing the boundary without needless copies: `jsonb` arguments arrive
 //! as their text form and results leave through `jsonb_in` (no serde tree in between);
-//! `json` as its stored text; `name` as a Rust string.
+//! `json` as its stored text; `name` as a Rust string; `text` borrowed in a UTF-8
+//! database. Everything is UTF-8 here: text in another database encoding is converted on
+//! the way in and out (see `encoding`).
 
+use crate::encoding;
+use crate::report::OrRaise;
 use pgrst_jwt_core::{JwtError, Kind};
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
@@ -9,7 +13,9 @@ use pgrx::pg_sys;
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
+use std::borrow::Cow;
 use std::ffi::{CStr, CString};
+use zeroize::Zeroize;
 
 /// A `jsonb` argument as its JSON text.
 pub struct JsonbText(pub String);
@@ -34,7 +40,7 @@ impl FromDatum for JsonbText {
         unsafe {
             let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
             let cstr = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
-            let text = String::from_utf8_lossy(cstr.to_bytes()).into_owned();
+            let text = encoding::from_database(cstr.to_bytes(), "the claims").or_raise();
             pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
             if detoasted != varlena {
                 pg_sys::pfree(detoasted as *mut std::ffi::c_void);
@@ -51,15 +57,16 @@ pub struct JsonText(pub String);
 
 impl FromDatum for JsonText {
     /// # Safety
-    /// `datum` is a json datum when `is_null` is false (an argument declared `json`).
+    /// `datum` is a json datum (a text varlena) when `is_null` is false (an argument
+    /// declared `json`).
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
         oid: pg_sys::Oid,
     ) -> Option<JsonText> {
-        // SAFETY: pgrx's own conversion of a json datum, under the same contract.
-        unsafe { pgrx::datum::JsonString::from_polymorphic_datum(datum, is_null, oid) }
-            .map(|j| JsonText(j.0))
+        // SAFETY: json is stored as text: the same contract.
+        unsafe { Text::from_polymorphic_datum(datum, is_null, oid) }
+            .map(|t| JsonText(t.into_string()))
     }
 }
 
@@ -100,13 +107,119 @@ impl FromDatum for RoleName {
         let p = datum.cast_mut_ptr::<std::ffi::c_char>();
         // SAFETY: a NameData is NUL-terminated within its 64 bytes; it is copied here.
         let name = unsafe { CStr::from_ptr(p) };
-        Some(RoleName(name.to_string_lossy().into_owned()))
+        Some(RoleName(
+            encoding::from_database(name.to_bytes(), "the role name").or_raise(),
+        ))
     }
 }
 
 impl_sql_translatable!(RoleName, "name");
 
+/// A `text` argument as UTF-8: borrowed in a UTF-8 database, converted from the
+/// database's encoding otherwise (a converted copy is wiped when dropped: it may be a key).
+pub struct Text<'a>(Cow<'a, str>);
+
+impl Text<'_> {
+    fn into_string(mut self) -> String {
+        std::mem::take(&mut self.0).into_owned()
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for Text<'_> {
+    fn drop(&mut self) {
+        if let Cow::Owned(s) = &mut self.0 {
+            s.zeroize();
+        }
+    }
+}
+
+impl<'a> FromDatum for Text<'a> {
+    /// # Safety
+    /// `datum` is a text varlena (possibly toasted or packed) when `is_null` is false,
+    /// valid for the call, as pgrx guarantees for an argument declared `text`.
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Text<'a>> {
+        if is_null {
+            return None;
+        }
+        let varlena = datum.cast_mut_ptr::<pg_sys::varlena>();
+        // SAFETY: the datum is a text varlena (the contract above); detoasting gives the
+        // value itself or a copy in the call's memory context, which lives as long as the
+        // call's arguments do; its bytes are read (and converted) here.
+        unsafe {
+            let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+            let bytes: &'a [u8] = pgrx::varlena::varlena_to_byte_slice(detoasted);
+            if pg_sys::GetDatabaseEncoding() as u32 == pg_sys::pg_enc::PG_UTF8 {
+                if let Ok(s) = std::str::from_utf8(bytes) {
+                    return Some(Text(Cow::Borrowed(s)));
+                }
+            }
+            Some(Text(Cow::Owned(
+                encoding::from_database(bytes, "a text argument").or_raise(),
+            )))
+        }
+    }
+}
+
+impl_sql_translatable!(Text<'_>, "text");
+
 arg_abi!(JsonbText, JsonText, RoleName);
+
+// SAFETY: as for the types above: unboxing goes through `FromDatum` for an argument of
+// the declared SQL type.
+unsafe impl<'fcx> ArgAbi<'fcx> for Text<'fcx> {
+    /// # Safety
+    /// `arg` is an argument of the function being called, of the declared type.
+    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        arg.unbox_arg_using_from_datum()
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+}
+
+/// A `text` result in the database's encoding (a character it cannot hold: 22P05, never a
+/// replaced one).
+pub struct TextOut(pub String, pub &'static str);
+
+impl_sql_translatable!(TextOut, "text");
+
+impl IntoDatum for TextOut {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        let bytes = encoding::to_database(&self.0, self.1).or_raise();
+        // SAFETY: builds a text varlena from bytes in the database's encoding (palloc'd in
+        // the current memory context).
+        let t =
+            unsafe { pg_sys::cstring_to_text_with_len(bytes.as_ptr().cast(), bytes.len() as i32) };
+        Some(pg_sys::Datum::from(t))
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::TEXTOID
+    }
+}
+
+// SAFETY: the datum is a text varlena built for the function's (declared text) result.
+unsafe impl BoxRet for TextOut {
+    /// # Safety
+    /// `fcinfo` is the call's, whose result type is text.
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            // SAFETY: a valid text datum for a function returning text.
+            Some(d) => unsafe { fcinfo.return_raw_datum(d) },
+            None => fcinfo.return_null(),
+        }
+    }
+}
 
 /// A `jsonb` result, already built: conversion failures are reported by us, as a
 /// rejected token, not as a PostgreSQL input error.
@@ -171,7 +284,13 @@ pub fn to_jsonb(text: String) -> pgrst_jwt_core::Result<JsonbDatum> {
             "PostgreSQL's jsonb cannot hold this JSON",
         )
     };
-    let cstring = CString::new(text).map_err(|_| refused())?;
+    // outside UTF-8 databases, jsonb_in reads the database's encoding (escapes included):
+    // a character it cannot hold is named, never replaced
+    let bytes = match encoding::json_for_database(&text)? {
+        Some(converted) => converted,
+        None => text.into_bytes(),
+    };
+    let cstring = CString::new(bytes).map_err(|_| refused())?;
     let ptr = cstring.as_ptr();
     // SAFETY: jsonb_in takes one cstring argument, NUL-terminated and alive (`cstring`)
     // for the call; its errors are caught below, never swallowed unless about the JSON.

@@ -144,17 +144,22 @@ pub fn decode(token: &str) -> (JsonbDatum, JsonbDatum) {
 // ---------------------------------------------------------------- keys
 
 /// `jwt_public_jwks(keys)`.
-pub fn public_jwks_of(text: &str) -> pgrx::JsonB {
-    pgrx::JsonB(caches::keys(text, SecretLength::Any).public_jwks())
+pub fn public_jwks_of(text: &str) -> JsonbDatum {
+    to_jsonb(
+        caches::keys(text, SecretLength::Any)
+            .public_jwks()
+            .to_string(),
+    )
+    .or_raise()
 }
 
 /// `jwt_public_jwks()`: the configured secret's.
-pub fn public_jwks_of_configured() -> pgrx::JsonB {
-    pgrx::JsonB(configured().keys.public_jwks())
+pub fn public_jwks_of_configured() -> JsonbDatum {
+    to_jsonb(configured().keys.public_jwks().to_string()).or_raise()
 }
 
 /// `jwt_generate_key(kty, kid)`.
-pub fn generate_key(kty: &str, kid: Option<&str>) -> pgrx::JsonB {
+pub fn generate_key(kty: &str, kid: Option<&str>) -> JsonbDatum {
     let jwk = pgrst_jwt_core::generate_key(kty, kid).or_raise();
-    pgrx::JsonB(serde_json::Value::Object(jwk))
+    to_jsonb(serde_json::Value::Object(jwk).to_string()).or_raise()
 }

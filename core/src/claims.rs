@@ -19,7 +19,7 @@ pub struct ClaimRules<'a> {
 }
 
 /// The registered claims the rules look at, borrowed from the payload text.
-/// `null` is kept as a value (Some), only a missing claim is None.
+/// `null` is kept as a value (Some), only a missing claim is None ([`given`] tells).
 #[derive(Deserialize)]
 struct Registered<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
@@ -39,29 +39,35 @@ fn present<'de, D: serde::Deserializer<'de>>(
 }
 
 /// Parse the payload (must be a JSON object) and apply the rules, in PostgREST's order:
-/// exp, nbf, iat, aud.
+/// exp, nbf, iat, aud. As PostgREST reads them (aeson's `.:?`, since v14), a time claim that
+/// is `null` counts as absent; `aud`'s type (a string or an array of strings, or null) is
+/// checked even when no audience is expected, its value only when one is.
 pub fn check(payload: &str, rules: &ClaimRules) -> Result<()> {
     let r = parse(payload)?;
-    // a missing claim and `null` differ: PostgREST only skips a missing one
-    if let Some(exp) = r.exp {
+    if let Some(exp) = given(r.exp) {
         if rules.now.saturating_sub(rules.leeway) > seconds(exp, "exp")? {
             return Err(JwtError::new(Kind::Expired));
         }
     }
-    if let Some(nbf) = r.nbf {
+    if let Some(nbf) = given(r.nbf) {
         if rules.now.saturating_add(rules.leeway) < seconds(nbf, "nbf")? {
             return Err(JwtError::new(Kind::NotYetValid));
         }
     }
-    if let Some(iat) = r.iat {
+    if let Some(iat) = given(r.iat) {
         if rules.now.saturating_add(rules.leeway) < seconds(iat, "iat")? {
             return Err(JwtError::new(Kind::IssuedInFuture));
         }
     }
-    if let (Some(expected), Some(aud)) = (rules.audience, r.aud) {
-        check_audience(aud.get(), expected)?;
+    if let Some(aud) = r.aud {
+        check_audience(aud.get(), rules.audience)?;
     }
     Ok(())
+}
+
+/// A time claim that is given: present and not `null`.
+fn given(v: Option<&RawValue>) -> Option<&RawValue> {
+    v.filter(|raw| raw.get() != "null")
 }
 
 fn parse(payload: &str) -> Result<Registered<'_>> {
@@ -92,17 +98,18 @@ fn seconds(raw: &RawValue, claim: &'static str) -> Result<i64> {
     Ok(whole_or_zero(text))
 }
 
-fn check_audience(aud: &str, expected: &str) -> Result<()> {
+fn check_audience(aud: &str, expected: Option<&str>) -> Result<()> {
     let value: serde_json::Value =
         serde_json::from_str(aud).map_err(|_| JwtError::new(Kind::ClaimsParse))?;
+    let matches = |s: &str| expected.is_none_or(|e| s == e);
     let ok = match &value {
         serde_json::Value::Null => true,
-        serde_json::Value::String(s) => s == expected,
+        serde_json::Value::String(s) => matches(s),
         serde_json::Value::Array(items) => {
             if !items.iter().all(|v| v.is_string()) {
                 return Err(JwtError::new(Kind::AudienceType));
             }
-            items.is_empty() || items.iter().any(|v| v.as_str() == Some(expected))
+            items.is_empty() || items.iter().any(|v| v.as_str().is_some_and(matches))
         }
         _ => return Err(JwtError::new(Kind::AudienceType)),
     };
@@ -190,7 +197,7 @@ mod tests {
     fn time_claims_must_be_numbers() {
         for (p, c) in [
             (r#"{"exp":"1"}"#, "exp"),
-            (r#"{"exp":null}"#, "exp"),
+            (r#"{"exp":{}}"#, "exp"),
             (r#"{"nbf":true}"#, "nbf"),
             (r#"{"iat":[1]}"#, "iat"),
         ] {
@@ -212,8 +219,26 @@ mod tests {
         assert_eq!(kind(r#"{"aud":1}"#, a), Some(Kind::AudienceType));
         assert_eq!(kind(r#"{"aud":{"a":1}}"#, a), Some(Kind::AudienceType));
         assert_eq!(kind(r#"{"aud":["api",1]}"#, a), Some(Kind::AudienceType));
-        // no expected audience: aud ignored whatever it is
-        assert_eq!(kind(r#"{"aud":1}"#, None), None);
+        // no expected audience: any string or array of strings, but the type is checked
+        assert_eq!(kind(r#"{"aud":"anything"}"#, None), None);
+        assert_eq!(kind(r#"{"aud":["a","b"]}"#, None), None);
+        assert_eq!(kind(r#"{"aud":[]}"#, None), None);
+        assert_eq!(kind(r#"{"aud":null}"#, None), None);
+        assert_eq!(kind(r#"{"aud":1}"#, None), Some(Kind::AudienceType));
+        assert_eq!(kind(r#"{"aud":{"a":1}}"#, None), Some(Kind::AudienceType));
+        assert_eq!(kind(r#"{"aud":["a",1]}"#, None), Some(Kind::AudienceType));
+    }
+
+    #[test]
+    fn null_time_claims_are_absent() {
+        for p in [
+            r#"{"exp":null}"#,
+            r#"{"nbf":null}"#,
+            r#"{"iat":null}"#,
+            r#"{"exp":null,"nbf":null,"iat":null,"aud":null}"#,
+        ] {
+            assert_eq!(kind(p, Some("api")), None, "{p}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@
 mod alg;
 mod claims;
 mod claims_text;
+pub mod config;
 mod crypto;
 mod error;
 mod interrupt;
@@ -29,7 +30,7 @@ mod verify;
 
 pub use alg::{Alg, Curve, Family};
 pub use claims::ClaimRules;
-pub use claims_text::{normalize as normalize_claims, ClaimsForm};
+pub use claims_text::{normalize as normalize_claims, unescape_non_ascii, ClaimsForm};
 pub use error::{truncate, JwtError, Kind, Result, SqlState};
 pub use interrupt::set_hook as set_interrupt_hook;
 pub use keys::jwk::{generate as generate_key, parse_jwk};

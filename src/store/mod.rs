@@ -22,6 +22,7 @@ mod table;
 
 pub use exposure::StatusRow;
 
+use crate::report::OrRaise;
 use pgrst_jwt_core::{JwtError, Kind, Result};
 use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
@@ -261,7 +262,8 @@ pub fn setting(name: &CStr) -> Option<String> {
         return None;
     }
     // SAFETY: not NULL (checked), NUL-terminated, and copied before anything can change it.
-    let v = unsafe { CStr::from_ptr(p) }.to_string_lossy();
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    let v = crate::encoding::from_database(bytes, "a setting").or_raise();
     let v = v.trim();
     (!v.is_empty()).then(|| v.to_string())
 }

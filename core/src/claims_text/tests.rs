@@ -177,3 +177,20 @@ fn escaped_time_claims_get_the_time_claim_rules() {
         );
     }
 }
+
+#[test]
+fn non_ascii_escapes_become_characters_and_nothing_else_changes() {
+    use super::unescape_non_ascii as u;
+    assert_eq!(u(r#"{"a":"caf\u00e9"}"#), r#"{"a":"café"}"#);
+    assert_eq!(u(r#"{"\u65e5":"\ud83d\ude00"}"#), r#"{"日":"😀"}"#);
+    // ASCII escapes, other escapes, lone surrogates and text outside strings are kept
+    for same in [
+        r#"{"a":"\u0041\u0000\n\"\\u00e9"}"#,
+        r#"{"a":"\ud800"}"#,
+        r#"{"a":"\udc00x"}"#,
+        r#"{"a":1e5,"b":[true,null]}"#,
+        r#"{"a":"\u00"}"#,
+    ] {
+        assert_eq!(u(same), same, "{same}");
+    }
+}
