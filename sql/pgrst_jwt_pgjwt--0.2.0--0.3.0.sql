@@ -1,5 +1,6 @@
--- pgrst_jwt_pgjwt 0.2.0 -> 0.3.0: the functions are unchanged; the update checks that
--- the schema still belongs to a superuser.
+-- pgrst_jwt_pgjwt 0.2.0 -> 0.3.0: verify() becomes a SQL function that PostgreSQL inlines
+-- (same signature and results; views and functions using it keep working); the update
+-- checks that the schema still belongs to a superuser.
 \echo Use "ALTER EXTENSION pgrst_jwt_pgjwt UPDATE TO '0.3.0'" to load this file. \quit
 
 -- The extension's schema must belong to a superuser. Its owner could otherwise rename or
@@ -32,3 +33,35 @@ BEGIN
     END IF;
 END
 $schema_check$;
+
+-- verify(): a SQL function over three C functions, which PostgreSQL inlines into the
+-- query: as with pgjwt's own SQL function, a column the query does not select is not
+-- computed (SELECT valid FROM verify(...) never decodes the header).
+CREATE FUNCTION pgjwt_verify_header(token text) RETURNS json
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'pgjwt_verify_header_wrapper';
+
+CREATE FUNCTION pgjwt_verify_payload(token text) RETURNS json
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'pgjwt_verify_payload_wrapper';
+
+CREATE FUNCTION pgjwt_verify_valid(token text, secret text, algorithm text) RETURNS boolean
+STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'pgjwt_verify_valid_wrapper';
+
+CREATE OR REPLACE FUNCTION verify(token text, secret text, algorithm text DEFAULT 'HS256')
+RETURNS TABLE (header json, payload json, valid boolean)
+STABLE PARALLEL SAFE
+LANGUAGE sql
+AS $$ SELECT @extschema@.pgjwt_verify_header(token), @extschema@.pgjwt_verify_payload(token),
+             @extschema@.pgjwt_verify_valid(token, secret, algorithm) $$;
+
+COMMENT ON FUNCTION pgjwt_verify_header(text) IS
+  'Part of verify(): the header as pgjwt returns it.';
+COMMENT ON FUNCTION pgjwt_verify_payload(text) IS
+  'Part of verify(): the payload as pgjwt returns it.';
+COMMENT ON FUNCTION pgjwt_verify_valid(text, text, text) IS
+  'Part of verify(): valid as pgjwt computes it, and the header''s alg must be the algorithm asked for.';

@@ -39,11 +39,37 @@ IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'pgjwt_sign_wrapper';
 
-CREATE FUNCTION verify(token text, secret text, algorithm text DEFAULT 'HS256')
-RETURNS TABLE (header json, payload json, valid boolean)
+-- verify(): a SQL function over three C functions, which PostgreSQL inlines into the
+-- query: as with pgjwt's own SQL function, a column the query does not select is not
+-- computed (SELECT valid FROM verify(...) never decodes the header).
+CREATE FUNCTION pgjwt_verify_header(token text) RETURNS json
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'pgjwt_verify_header_wrapper';
+
+CREATE FUNCTION pgjwt_verify_payload(token text) RETURNS json
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'pgjwt_verify_payload_wrapper';
+
+CREATE FUNCTION pgjwt_verify_valid(token text, secret text, algorithm text) RETURNS boolean
 STABLE PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'pgjwt_verify_wrapper';
+AS 'MODULE_PATHNAME', 'pgjwt_verify_valid_wrapper';
+
+CREATE OR REPLACE FUNCTION verify(token text, secret text, algorithm text DEFAULT 'HS256')
+RETURNS TABLE (header json, payload json, valid boolean)
+STABLE PARALLEL SAFE
+LANGUAGE sql
+AS $$ SELECT @extschema@.pgjwt_verify_header(token), @extschema@.pgjwt_verify_payload(token),
+             @extschema@.pgjwt_verify_valid(token, secret, algorithm) $$;
+
+COMMENT ON FUNCTION pgjwt_verify_header(text) IS
+  'Part of verify(): the header as pgjwt returns it.';
+COMMENT ON FUNCTION pgjwt_verify_payload(text) IS
+  'Part of verify(): the payload as pgjwt returns it.';
+COMMENT ON FUNCTION pgjwt_verify_valid(text, text, text) IS
+  'Part of verify(): valid as pgjwt computes it, and the header''s alg must be the algorithm asked for.';
 
 COMMENT ON FUNCTION sign(json, text, text) IS
   'pgjwt''s sign(): signs the JSON text as given with HS256, HS384 or HS512 (any secret length); byte-identical tokens.';

@@ -22,6 +22,8 @@ fn pgjwt_sign(payload: crate::sqltypes::JsonText, secret: Text, algorithm: Text)
     pgrst_jwt_core::pgjwt::sign(&payload.0, &secret, &algorithm).or_raise()
 }
 
+/// `verify()` of 0.2.0, one C function (kept for databases still on that version's SQL):
+/// the three columns below, all computed.
 #[allow(clippy::type_complexity)] // pgrx needs the row type spelled out here
 #[pg_extern(stable, parallel_safe, sql = false)]
 fn pgjwt_verify(
@@ -40,7 +42,40 @@ fn pgjwt_verify(
     let Some(token) = token else {
         return TableIterator::once((None, None, None));
     };
-    // the bound jwt_verify has: no work on a token longer than pgrst_jwt.max_token_bytes
+    let header = header_of(&token);
+    let payload = payload_of(&token);
+    let valid = valid_of(&token, secret.as_deref(), algorithm.as_deref());
+    TableIterator::once((header, payload, valid))
+}
+
+// `verify()` from 0.3.0 is a SQL function selecting these three, which PostgreSQL
+// inlines: as in pgjwt (a SQL function too), a column the query does not select is not
+// computed, so `SELECT valid FROM verify(…)` never decodes the header.
+
+#[pg_extern(immutable, parallel_safe, strict, sql = false)]
+fn pgjwt_verify_header(token: Text) -> Option<JsonDatum> {
+    crate::report::mark_statement();
+    header_of(&token)
+}
+
+#[pg_extern(immutable, parallel_safe, strict, sql = false)]
+fn pgjwt_verify_payload(token: Text) -> Option<JsonDatum> {
+    crate::report::mark_statement();
+    payload_of(&token)
+}
+
+#[pg_extern(stable, parallel_safe, sql = false)]
+fn pgjwt_verify_valid(
+    token: Option<Text>,
+    secret: Option<Text>,
+    algorithm: Option<Text>,
+) -> Option<bool> {
+    crate::report::mark_statement();
+    valid_of(&token?, secret.as_deref(), algorithm.as_deref())
+}
+
+/// The bound jwt_verify has: no work on a token longer than pgrst_jwt.max_token_bytes.
+fn checked_size(token: &str) -> &str {
     let max = crate::settings::max_token_bytes();
     if token.len() > max {
         crate::report::raise(JwtError::with_detail(
@@ -48,30 +83,43 @@ fn pgjwt_verify(
             format!("{} bytes; pgrst_jwt.max_token_bytes is {max}", token.len()),
         ));
     }
-    let parts = pgrst_jwt_core::pgjwt::split(&token);
-    // pgjwt's select list, in its order: header, payload, signature_ok
-    let header = Some(json_of_part(parts.header));
-    let payload = parts.payload.map(json_of_part);
-    let signature_ok = match secret {
-        // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
-        None => None,
-        Some(s) => {
-            pgrst_jwt_core::pgjwt::signature_ok(&parts, &s, algorithm.as_deref().unwrap_or(""))
-                .or_raise()
-        }
-    };
-    // signature_ok AND alg matches AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP,
-    // evaluated left to right like SQL's AND (a false stops it)
-    let alg_ok = header
-        .as_ref()
-        .and_then(|h| field_text(h, "alg"))
-        .zip(algorithm.as_deref())
-        .map(|(a, want)| a == want)
-        .unwrap_or(false);
-    let valid = and(signature_ok, || {
-        and(Some(alg_ok), || in_time_range(payload.as_ref()))
+    token
+}
+
+/// pgjwt's `header`: `convert_from(url_decode(r[1]), 'utf8')::json`.
+fn header_of(token: &str) -> Option<JsonDatum> {
+    let parts = pgrst_jwt_core::pgjwt::split(checked_size(token));
+    Some(json_of_part(parts.header))
+}
+
+/// pgjwt's `payload`: the same of `r[2]` (NULL for a one-part token).
+fn payload_of(token: &str) -> Option<JsonDatum> {
+    pgrst_jwt_core::pgjwt::split(checked_size(token))
+        .payload
+        .map(json_of_part)
+}
+
+/// pgjwt's `valid`: `signature_ok AND tstzrange(nbf, exp) @> CURRENT_TIMESTAMP`, evaluated
+/// left to right like SQL's AND (a false stops it; the payload is decoded only for the
+/// time range, as in pgjwt), and then, ours, the header's `alg` must be the algorithm
+/// asked for: read leniently from the header's bytes, never raising (a header that does
+/// not decode, or is no JSON object naming that `alg`, makes it false).
+fn valid_of(token: &str, secret: Option<&str>, algorithm: Option<&str>) -> Option<bool> {
+    let parts = pgrst_jwt_core::pgjwt::split(checked_size(token));
+    // pgcrypto's hmac() is strict: a NULL secret gives a NULL signature
+    let signature_ok = secret.and_then(|s| {
+        pgrst_jwt_core::pgjwt::signature_ok(&parts, s, algorithm.unwrap_or("")).or_raise()
     });
-    TableIterator::once((header, payload, valid))
+    and(signature_ok, || {
+        and(
+            in_time_range(parts.payload.map(json_of_part).as_ref()),
+            || {
+                Some(algorithm.is_some_and(|want| {
+                    pgrst_jwt_core::pgjwt::header_alg(parts.header).as_deref() == Some(want)
+                }))
+            },
+        )
+    })
 }
 
 /// SQL's three-valued AND, evaluating the right side only when the left is not false.

@@ -14,6 +14,19 @@ use crate::crypto::Signer;
 use crate::error::{JwtError, Kind, Result};
 use crate::token::b64_encode_into;
 
+/// The `alg` of a header part, read leniently (None when the part does not decode as
+/// base64url, or is not a JSON object with a string `alg`): never an error.
+pub fn header_alg(part: &str) -> Option<String> {
+    let bytes = crate::token::b64_decode(part, "header").ok()?;
+    match serde_json::from_slice::<serde_json::Value>(&bytes).ok()? {
+        serde_json::Value::Object(mut m) => match m.remove("alg")? {
+            serde_json::Value::String(a) => Some(a),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// pgjwt's algorithm names: exact, HMAC only. Any other name fails as it fails in pgjwt,
 /// whose `algorithm_sign` maps it to the hash name `''` and hands that to pgcrypto's
 /// `hmac()`: `Cannot use "": No such hash algorithm` (22023), which pgjwt's own test.sql
@@ -58,10 +71,16 @@ pub fn split(token: &str) -> Parts<'_> {
     }
 }
 
-/// pgjwt's `signature_ok`: NULL (None) when the token has no payload or signature part.
+/// pgjwt's `signature_ok`, `r[3] = algorithm_sign(r[1] || '.' || r[2], secret, algorithm)`:
+/// NULL (None) when the token has no payload part (the signing input is NULL and pgcrypto's
+/// strict `hmac()` is not called, so an unknown algorithm is no error then) or no signature
+/// part (the HMAC is still computed, so an unknown algorithm is an error).
 pub fn signature_ok(parts: &Parts, secret: &str, algorithm_name: &str) -> Result<Option<bool>> {
+    let Some(payload) = parts.payload else {
+        return Ok(None);
+    };
     let alg = algorithm(algorithm_name)?;
-    let (Some(payload), Some(signature)) = (parts.payload, parts.signature) else {
+    let Some(signature) = parts.signature else {
         return Ok(None);
     };
     let input = format!("{}.{}", parts.header, payload);

@@ -11,41 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 import pytest
 
 from auth_example_support import pgcrypto_available
+from peers_support import PEERS, extension_dir, pgjwt_files, read  # noqa: F401 (fixture)
 
-PEERS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers", "pgjwt"))
 SHIM_CONTROL = ("comment = 'test shim: pgjwt is pgrst_jwt_pgjwt'\ndefault_version = '0.2.0'\n"
                 "relocatable = false\nrequires = 'pgrst_jwt_pgjwt'\n")
 SHIM_SQL = '\\echo Use "CREATE EXTENSION pgjwt" to load this file. \\quit\n'
-
-
-def extension_dir(cluster) -> str:
-    share = subprocess.run([os.path.join(cluster.bin, "pg_config"), "--sharedir"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    return os.path.join(share, "extension")
-
-
-@pytest.fixture
-def pgjwt_files(cluster):
-    """Installs a pgjwt (control file and 0.2.0 script) given as texts; removed afterwards."""
-    ext = extension_dir(cluster)
-    paths = [os.path.join(ext, "pgjwt.control"), os.path.join(ext, "pgjwt--0.2.0.sql")]
-    assert not any(os.path.exists(p) for p in paths), "a pgjwt is installed here already"
-
-    def install(control: str, script: str):
-        for path, text in zip(paths, (control, script)):
-            with open(path, "w") as f:
-                f.write(text)
-            os.chmod(path, 0o644)
-
-    yield install
-    for p in paths:
-        if os.path.exists(p):
-            os.remove(p)
 
 
 def run_suite(cluster, db, setup=""):
@@ -56,11 +30,6 @@ def run_suite(cluster, db, setup=""):
     cluster.dropdb(db)
     tap = [line for line in r.stdout.splitlines() if re.match(r"^(not )?ok \d+|^1\.\.\d+", line)]
     return r, tap
-
-
-def read(name):
-    with open(os.path.join(PEERS, name)) as f:
-        return f.read()
 
 
 def test_pgjwts_own_suite_passes_on_pgjwt_and_on_the_dropin(cluster, pgjwt_files):
