@@ -111,3 +111,26 @@ def test_update_from_0_1_0_removes_settings_any_role_could_store(fresh_cluster):
         == "statement_timeout=5s", "the update removed an unrelated setting, or left one"
     assert c.one(f"SELECT extensions.jwt_role(extensions.jwt_verify({literal(token)}))",
                  db="old", user="web_user") == "web_user"
+
+
+def test_the_pgjwt_dropin_updates_from_0_2_0_keeping_what_uses_it(fresh_cluster):
+    """0.3.0 turns verify() into an inlinable SQL function with the same signature: a view
+    and a function that use it survive the update, and the result is a fresh install's."""
+    c = fresh_cluster()
+    describe = ("SELECT string_agg(p.oid::regprocedure::text || ' ' || l.lanname || ' ' || p.provolatile::text, ', ' "
+                "ORDER BY p.oid::regprocedure::text) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+                "JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e' "
+                "JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgrst_jwt_pgjwt'")
+    c.createdb("old_dropin")
+    c.psql("CREATE SCHEMA extensions; CREATE EXTENSION pgrst_jwt_pgjwt VERSION '0.2.0' SCHEMA extensions CASCADE;"
+           "CREATE VIEW public.checked AS SELECT valid FROM extensions.verify("
+           "extensions.sign('{\"a\":1}', 'secret'), 'secret');", db="old_dropin")
+    before = c.one(describe, db="old_dropin")
+    c.psql("ALTER EXTENSION pgrst_jwt_pgjwt UPDATE;", db="old_dropin")
+    assert c.one("SELECT extversion FROM pg_extension WHERE extname = 'pgrst_jwt_pgjwt'", db="old_dropin") == CURRENT
+    assert c.one("SELECT valid FROM public.checked", db="old_dropin") == "t"
+    c.createdb("new_dropin")
+    c.psql("CREATE SCHEMA extensions; CREATE EXTENSION pgrst_jwt_pgjwt SCHEMA extensions CASCADE;", db="new_dropin")
+    after, fresh = c.one(describe, db="old_dropin"), c.one(describe, db="new_dropin")
+    assert after == fresh and after != before, (before, after, fresh)
+    assert "verify(text,text,text) sql s" in after
