@@ -178,14 +178,25 @@ unsafe extern "C-unwind" fn check_boolean(
 unsafe extern "C-unwind" fn check_role_claim_key(
     newval: *mut *mut std::ffi::c_char,
     _extra: *mut *mut std::ffi::c_void,
-    _source: pg_sys::GucSource::Type,
+    source: pg_sys::GucSource::Type,
 ) -> bool {
     // SAFETY: PostgreSQL calls the hook with the proposed value.
     let Some(value) = (unsafe { proposed(newval) }) else {
         return true;
     };
     match RolePath::parse(&value) {
-        Ok(_) => true,
+        Ok(path) => {
+            // set by a user (SET, ALTER ROLE/DATABASE … SET validate with PGC_S_TEST):
+            // warned about as PostgREST warns at startup and reload
+            let by_user = source >= pg_sys::GucSource::PGC_S_INTERACTIVE;
+            if path.is_deprecated_syntax() && by_user {
+                pgrx::warning!(
+                    "The config `jwt-role-claim-key={}` is using the deprecated JSPath syntax.",
+                    pgrst_jwt_core::truncate(&value, 80)
+                );
+            }
+            true
+        }
         Err(e) => refuse(&e.detail.clone().unwrap_or_else(|| e.message())),
     }
 }

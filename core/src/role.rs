@@ -110,6 +110,12 @@ impl RolePath {
             .ok_or_else(|| bad("not a valid JSONPath"))
     }
 
+    /// Whether the path uses PostgREST's older JSPath syntax (v14 and before), which
+    /// PostgREST 16.2+ still reads but warns about.
+    pub fn is_deprecated_syntax(&self) -> bool {
+        matches!(self, RolePath::Legacy(_))
+    }
+
     /// The role for these claims, or None.
     pub fn role(&self, claims: &Value) -> Option<String> {
         let found = match self {

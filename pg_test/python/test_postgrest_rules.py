@@ -157,3 +157,32 @@ def test_jwks_kid_selects_the_key_and_no_kid_tries_every_key_of_the_family(db):
     # a kid selects that key only: another key of the family that would verify is not tried
     assert role(pyjwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "ec-other"})) is None
     assert role(pyjwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "unknown"})) is None
+
+
+# PostgREST's docs (references/auth.rst, "JWT Role Extraction"): each RFC 9535 path of
+# PostgREST 16, its v14 JSPath form, the claims, and the role
+ROLE_PATHS = [
+    ("$.postgrest.roles[1]", ".postgrest.roles[1]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
+    ("$['https://www.example.com/role'].key", '."https://www.example.com/role".key',
+     {"https://www.example.com/role": {"key": "author"}}, "author"),
+    ("$.postgrest.roles[?(@ == 'author')]", '.postgrest.roles[?(@ == "author")]',
+     {"postgrest": {"roles": ["other", "author"]}}, "author"),
+    ("$.postgrest.roles[?search(@, '^au')]", '.postgrest.roles[?(@ ^== "au")]',
+     {"postgrest": {"roles": ["other", "author"]}}, "author"),
+    ("$.postgrest.roles[?search(@, 'or$')]", '.postgrest.roles[?(@ ==^ "or")]',
+     {"postgrest": {"roles": ["other", "author"]}}, "author"),
+    ("$.postgrest.roles[?search(@, 'uth')]", '.postgrest.roles[?(@ *== "uth")]',
+     {"postgrest": {"roles": ["other", "author"]}}, "author"),
+    ("$.role", ".role", {"role": "web_user"}, "web_user"),
+]
+
+
+@pytest.mark.parametrize("new,old,claims,role", ROLE_PATHS)
+def test_role_paths_of_both_syntaxes_give_the_same_role(db, new, old, claims, role):
+    got = {}
+    for path in (new, old):
+        r = db.psql(f"LOAD 'pgrst_jwt'; SET pgrst.jwt_role_claim_key = {literal(path)}; "
+                    f"SELECT jwt_role({literal(json.dumps(claims))}::jsonb)", db="rules")
+        got[path] = (r.out.splitlines()[-1], "deprecated JSPath syntax" in r.stderr)
+    assert got[new] == (role, False), got
+    assert got[old] == (role, True), got
