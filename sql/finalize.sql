@@ -16,6 +16,18 @@ CREATE TRIGGER pgrst_jwt_secret_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgrst_jwt_secret
     FOR EACH STATEMENT EXECUTE FUNCTION pgrst_jwt_secret_changed();
 
+-- Logical replication: a publication FOR ALL TABLES (or naming this table) sends the secret
+-- to its subscribers. There the publisher's row replaces the subscriber's own (its key would
+-- conflict, and a table-sync worker would fail every few seconds for as long as the
+-- subscription lives), and the subscriber's backends reload it: each node verifies with the
+-- secret jwt_secret_status() reports, which names the subscription it follows. ENABLE
+-- REPLICA: the trigger fires for replicated writes only (session_replication_role =
+-- replica, which the apply and table-sync workers run with).
+CREATE TRIGGER pgrst_jwt_secret_replicated
+    BEFORE INSERT OR UPDATE OR DELETE ON pgrst_jwt_secret
+    FOR EACH ROW EXECUTE FUNCTION pgrst_jwt_secret_replicated();
+ALTER TABLE pgrst_jwt_secret ENABLE REPLICA TRIGGER pgrst_jwt_secret_replicated;
+
 -- Signing with the configured secret: only roles explicitly granted (the owner of a
 -- SECURITY DEFINER login function), never PUBLIC.
 REVOKE ALL ON FUNCTION jwt_sign(jsonb) FROM PUBLIC;
@@ -25,6 +37,7 @@ REVOKE ALL ON FUNCTION jwt_sign(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION set_pgrst_secret_from_env(text, boolean, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrst_jwt_secret_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgrst_jwt_secret_write_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgrst_jwt_secret_replicated() FROM PUBLIC;
 
 -- Default privileges made before CREATE EXTENSION (ALTER DEFAULT PRIVILEGES ... GRANT
 -- EXECUTE ON FUNCTIONS / ALL ON TABLES TO anon, as hosted platforms do) were applied to
@@ -42,7 +55,8 @@ BEGIN
          WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
                'jwt_sign(jsonb)', 'jwt_sign(json)', 'jwt_sign(text)',
                'set_pgrst_secret_from_env(text, boolean, name)',
-               'pgrst_jwt_secret_changed()', 'pgrst_jwt_secret_write_guard()']::pg_catalog.regprocedure[])
+               'pgrst_jwt_secret_changed()', 'pgrst_jwt_secret_write_guard()',
+               'pgrst_jwt_secret_replicated()']::pg_catalog.regprocedure[])
         UNION ALL
         SELECT 'TABLE', c.oid::pg_catalog.regclass::text, c.relacl, c.relowner
           FROM pg_catalog.pg_class c
@@ -100,3 +114,5 @@ COMMENT ON FUNCTION pgrst_jwt_secret_changed() IS
   'Trigger: invalidates cached keys in every backend when the stored secret changes.';
 COMMENT ON FUNCTION pgrst_jwt_secret_write_guard() IS
   'Trigger: refuses writes to the stored secret by anyone but a superuser.';
+COMMENT ON FUNCTION pgrst_jwt_secret_replicated() IS
+  'Trigger (replicated writes only): a logically replicated secret row replaces this node''s, and every backend reloads it.';

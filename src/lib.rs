@@ -224,6 +224,29 @@ fn pgrst_jwt_secret_changed<'a>(
     Ok(None)
 }
 
+/// Row trigger for replicated writes only (ENABLE REPLICA: logical replication's apply and
+/// table-sync workers). A replicated row of the publisher's secret replaces this node's
+/// row instead of conflicting with its key (a table-sync worker would otherwise fail every
+/// few seconds, for as long as the subscription lives), and every backend here reloads
+/// the secret, as the statement trigger does for local writes (apply fires row triggers
+/// only). The worker must run as a superuser, like any other writer of the table.
+#[pg_trigger]
+fn pgrst_jwt_secret_replicated<'a>(
+    trigger: &'a pgrx::PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+    store::refuse_unless_superuser().or_raise();
+    store::announce_change(trigger.relation()?.oid());
+    match trigger.op()? {
+        pgrx::PgTriggerOperation::Insert => {
+            let new = trigger.new().ok_or(pgrx::PgTriggerError::NullTriggerData)?;
+            store::take_replicated(&new).or_raise();
+            Ok(None)
+        }
+        pgrx::PgTriggerOperation::Delete => Ok(trigger.old()),
+        _ => Ok(trigger.new()),
+    }
+}
+
 // ---------------------------------------------------------------- request helpers
 
 #[pg_extern(stable, parallel_safe, strict)]

@@ -253,6 +253,36 @@ pub fn save(secret: &str, is_base64: bool, env_var: &str) -> Result<String> {
     Ok(fp)
 }
 
+/// A replicated row of the secret table (logical replication's workers, through the
+/// replica trigger): stored as this node's one row, whether or not it had one.
+pub fn take_replicated(
+    row: &pgrx::heap_tuple::PgHeapTuple<'_, pgrx::AllocatedByPostgres>,
+) -> Result<()> {
+    let bad = |column: &str| {
+        JwtError::with_detail(
+            Kind::Internal("a replicated row of the secret table is not valid"),
+            format!("column {column} is missing or NULL"),
+        )
+    };
+    let secret = Zeroizing::new(
+        row.get_by_name::<String>("secret")
+            .ok()
+            .flatten()
+            .ok_or_else(|| bad("secret"))?,
+    );
+    let is_base64 = row
+        .get_by_name::<bool>("is_base64")
+        .ok()
+        .flatten()
+        .ok_or_else(|| bad("is_base64"))?;
+    let env_var = row
+        .get_by_name::<String>("env_var")
+        .ok()
+        .flatten()
+        .ok_or_else(|| bad("env_var"))?;
+    save(&secret, is_base64, &env_var).map(|_| ())
+}
+
 /// A setting's current text, if set and non-empty (no privilege check: Rust reads it).
 pub fn setting(name: &CStr) -> Option<String> {
     // SAFETY: GetConfigOption with missing_ok returns NULL or a NUL-terminated string
