@@ -304,6 +304,17 @@ def test_standby_switches_within_one_replay_under_load(pair):
         before = [r for r in reqs if r.token == rot.old and r.received < rot.earliest and r.sent > max(
             [x.seen for x in rotations if x.seen < rot.earliest], default=0)]
         assert len(before) >= CLIENTS and all(outcome(r) == rot.old for r in before), rot
+    # no connection goes back: once it answered with a rotation's new secret (its old token
+    # refused, or its new token accepted), it never answers with the old one again
+    for i in range(CLIENTS):
+        mine = sorted((r for r in reqs if r.conn == i), key=lambda r: r.sent)
+        for rot in rotations:
+            switched = next((n for n, r in enumerate(mine)
+                             if (r.token == rot.old and outcome(r) == "refused")
+                             or (r.token == rot.new and outcome(r) == rot.new)), None)
+            assert switched is not None, f"connection {i} never switched {rot.old}->{rot.new}"
+            back = [r for r in mine[switched:] if r.token == rot.old and outcome(r) == rot.old]
+            assert not back, f"connection {i} went back to {rot.old} after switching: {back[:3]}"
     # the paused rotation: requests after the rotation committed on the primary, before
     # the resume, were all answered with B (and all succeeded)
     paused = [r for r in reqs if rotations[1].earliest - PAUSED_LOAD < r.sent
