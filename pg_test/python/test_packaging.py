@@ -8,8 +8,10 @@ postgres image's entrypoint runs /docker-entrypoint-initdb.d (each file by psql,
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import tarfile
 
@@ -142,3 +144,94 @@ def test_migrations_run_as_the_image_entrypoint_runs_them(tmp_path):
             api.close()
     finally:
         c.cleanup()
+
+
+def documented_unpack_options() -> list:
+    """The options of the unpack command README.md and .ci/package document
+    (`sudo tar -C / OPTIONS pgrst_jwt-….tar.gz`): both must give the same."""
+    found = []
+    for name in ("README.md", ".ci/package"):
+        text = open(os.path.join(ROOT, name)).read()
+        cmds = re.findall(r"sudo tar -C / (.+?) pgrst_jwt-[0-9.]+-pg\d+-\w+\.tar\.gz", text)
+        assert cmds, f"no unpack command in {name}"
+        found += cmds
+    assert len(set(found)) == 1, found
+    return found[0].split()
+
+
+def test_documented_unpack_replaces_each_file_by_a_new_one(archive, tmp_path):
+    """Unpacking over an installed build must not rewrite a file in place: a backend has
+    pgrst_jwt.so mapped, and a library changing under it crashes it. GNU tar (and bsdtar)
+    unlink the old file and create a new one; `--overwrite` would write into the old inode.
+    Each file is checked through a hard link to the old one, which must keep its content."""
+    with tarfile.open(archive) as t:
+        members = {m.name: t.extractfile(m).read() for m in t.getmembers()}
+
+    def unpack(opts, root):
+        held = {}
+        for name in members:
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"the installed build\n")
+            held[name] = (root / (name.replace("/", "_") + ".held"), path.stat().st_ino)
+            os.link(path, held[name][0])
+        p = subprocess.run(["tar", "-C", str(root), *opts, archive], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        # per file: a new inode, the old one untouched, the archive's content at the path
+        return {name: ((root / name).stat().st_ino != ino,
+                       held_path.read_bytes() == b"the installed build\n",
+                       (root / name).read_bytes() == members[name])
+                for name, (held_path, ino) in held.items()}
+
+    opts = documented_unpack_options()
+    assert "--overwrite" not in opts
+    for name, (new_inode, old_kept, new_content) in unpack(opts, tmp_path / "documented").items():
+        assert new_inode and old_kept and new_content, (name, opts)
+    # the check can tell: --overwrite writes into the old file
+    overwritten = unpack([*opts[:-1], "--overwrite", opts[-1]], tmp_path / "overwrite")
+    assert not any(new_inode or old_kept for new_inode, old_kept, _ in overwritten.values())
+
+
+def meta() -> dict:
+    with open(os.path.join(ROOT, "META.json")) as f:
+        return json.load(f)
+
+
+def control_default_version(name: str) -> str:
+    text = open(os.path.join(ROOT, f"{name}.control")).read()
+    v = re.search(r"^default_version = '([^']+)'", text, re.M).group(1)
+    return version() if v == "@CARGO_VERSION@" else v
+
+
+def test_meta_json_versions_and_files():
+    m = meta()
+    assert m["name"] == "pgrst_jwt" and m["version"] == version()
+    assert m["license"] == "mit" and "MIT License" in open(os.path.join(ROOT, "LICENSE")).read()
+    assert set(m["provides"]) == {"pgrst_jwt", "pgrst_jwt_pgjwt"}
+    for ext, p in m["provides"].items():
+        assert p["version"] == control_default_version(ext), ext
+        assert os.path.isfile(os.path.join(ROOT, p["file"])) and os.path.isfile(os.path.join(ROOT, p["docfile"]))
+    # the oldest PostgreSQL the README declares (the Cargo features pg13 … pg18)
+    oldest = min(int(f[2:]) for f in re.findall(r"^(pg\d+) =", open(os.path.join(ROOT, "Cargo.toml")).read(), re.M))
+    assert m["prereqs"]["runtime"]["requires"]["PostgreSQL"] == f"{oldest}.0.0"
+    assert m["meta-spec"]["version"] == "1.0.0"
+
+
+def pgxn_validator():
+    return shutil.which("pgxn_meta") or next(
+        (p for p in [os.path.expanduser("~/.cargo/bin/pgxn_meta")] if os.access(p, os.X_OK)), None)
+
+
+def test_meta_json_passes_pgxn_validator(tmp_path):
+    """PGXN's own validator (the crate pgxn_meta's binary, .ci/setup-pgxn installs it): META.json
+    passes, and a copy without its license does not (the validator does check)."""
+    bin_ = pgxn_validator()
+    if not bin_:
+        pytest.skip("pgxn_meta is not installed (bash .ci/setup-pgxn)")
+    p = subprocess.run([bin_, os.path.join(ROOT, "META.json")], capture_output=True, text=True)
+    assert p.returncode == 0 and "is OK" in p.stdout, p.stdout + p.stderr
+    broken = meta()
+    del broken["license"]
+    (tmp_path / "META.json").write_text(json.dumps(broken))
+    p = subprocess.run([bin_, str(tmp_path / "META.json")], capture_output=True, text=True)
+    assert p.returncode != 0 and "license" in p.stderr, p.stdout + p.stderr
