@@ -190,3 +190,17 @@ pub unsafe fn deform(
 pub fn oid_at(values: &[pg_sys::Datum], attnum: usize) -> pg_sys::Oid {
     pg_sys::Oid::from(values[attnum - 1].value() as u32)
 }
+
+/// The number (from 1) of the column `name` of a catalog's descriptor, if it has one
+/// (for catalogs whose layout differs between PostgreSQL versions).
+///
+/// # Safety
+/// `desc` is a valid tuple descriptor.
+pub unsafe fn attnum(desc: pg_sys::TupleDesc, name: &CStr) -> Option<usize> {
+    // borrowed: PostgreSQL's descriptor, not released by this wrapper
+    let desc = pgrx::PgTupleDesc::from_pg_unchecked(desc);
+    let name = name.to_str().ok()?;
+    (0..desc.len())
+        .find(|&i| desc.get(i).is_some_and(|a| a.name() == name))
+        .map(|i| i + 1)
+}

@@ -6,6 +6,7 @@
 //! - `objects`: the secret table (readers, writers, TRIGGER), publications, the
 //!   extension's schema (owner, CREATE), the configured signers (EXECUTE);
 //! - `dependents`: views, rules and SECURITY DEFINER functions that read the table;
+//! - `replication`: a subscription or a hot standby that may lag behind its source;
 //! - `roles`: predefined roles, CREATEROLE, EXECUTE on the file-reading functions;
 //! - `settings`: the secret in a setting source (files, ALTER SYSTEM, role and
 //!   database settings), under its own name or another.
@@ -13,6 +14,7 @@
 mod catalog;
 mod dependents;
 mod objects;
+mod replication;
 mod roles;
 mod settings;
 
@@ -76,8 +78,10 @@ pub fn status(configured: Option<(SecretSource, String)>) -> Result<Status> {
         // also while the table is empty: what a role can do to it applies to the next row
         exposures.extend(objects::table_access(loc, &roles));
         exposures.extend(objects::publications(loc));
+        exposures.extend(replication::subscriptions(loc));
         exposures.extend(dependents::readers_through_objects(loc, &roles));
     }
+    exposures.extend(replication::standby());
     if let Some(src) = source {
         exposures.extend(roles::predefined_members(
             &roles,
