@@ -528,6 +528,10 @@ def test_postgrest_role_gets_only_public_keys_of_a_jwks(fresh_cluster):
     jwk = pyjwt.PyJWKSet.from_dict(published)["ec-1"]
     assert pyjwt.decode(token, jwk.key, algorithms=["ES256"])["role"] == "web_user"
     assert json.loads(key)["d"] not in c.log_text()
+    # and jwt_secret_status() does not count that public set as a readable secret
+    exposures = c.one("SELECT array_to_string(exposures, ' | ') FROM jwt_secret_status()")
+    assert c.one("SELECT readable_by_public FROM jwt_secret_status()") == "f", exposures
+    assert 'pgrst.jwt_secret is set for role "authenticator"; it holds public keys only' in exposures
 
 
 def test_configured_secret_functions_in_parallel_workers(migrated):

@@ -327,3 +327,19 @@ fn mutated_der_never_panics() {
         }
     }
 }
+
+#[test]
+fn public_only_sets_are_told_apart_from_anything_that_signs() {
+    use super::{KeySet, SecretEncoding, SecretLength};
+    let parse = |t: &str| KeySet::parse(t, SecretLength::Any, SecretEncoding::Plain).unwrap();
+    let set = |a: &str, b: &str| format!("{{\"keys\":[{a},{b}]}}");
+    assert!(parse(td::RSA_SPKI).is_public_only());
+    assert!(parse(td::RSA_JWK_PUB).is_public_only());
+    assert!(parse(&set(td::RSA_JWK_PUB, td::RSA_JWK_PUB)).is_public_only());
+    // a private key, an HMAC secret (raw or as an oct JWK), or one of them in a set
+    assert!(!parse(td::RSA_PKCS8).is_public_only());
+    assert!(!parse(td::RSA_JWK).is_public_only());
+    assert!(!parse("an-hmac-secret-of-at-least-32-bytes-long").is_public_only());
+    assert!(!parse(r#"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}"#).is_public_only());
+    assert!(!parse(&set(td::RSA_JWK_PUB, td::RSA_JWK)).is_public_only());
+}

@@ -175,6 +175,12 @@ impl KeySet {
         Err(JwtError::with_detail(Kind::AlgorithmKeyMismatch, detail))
     }
 
+    /// The set holds public keys only (nothing that signs: no private key, no HMAC
+    /// secret), so showing it to anyone gives nothing away.
+    pub fn is_public_only(&self) -> bool {
+        !self.plain && !self.keys.is_empty() && self.keys.iter().all(|k| !k.can_sign())
+    }
+
     /// The public JWK Set (`{"keys":[...]}`) of the set's asymmetric keys; HMAC keys are
     /// left out (an HMAC secret gives an empty set).
     pub fn public_jwks(&self) -> Value {

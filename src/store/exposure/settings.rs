@@ -10,6 +10,7 @@
 use super::catalog::{self, Role};
 use super::Exposure;
 use crate::store::fingerprint;
+use pgrst_jwt_core::{KeySet, SecretEncoding, SecretLength};
 use pgrx::pg_sys;
 use std::ffi::CStr;
 
@@ -22,7 +23,9 @@ const KNOWN: [&CStr; 3] = [
 ];
 
 fn secret_like(name: &str) -> bool {
-    name.to_ascii_lowercase().contains("jwt_secret")
+    let name = name.to_ascii_lowercase();
+    // (`pgrst.jwt_secret_is_base64` says how to read a secret; it is not one)
+    name.contains("jwt_secret") && !name.ends_with("jwt_secret_is_base64")
 }
 
 /// Whether a setting's value is the configured secret (read as text or as base64).
@@ -31,6 +34,13 @@ fn is_the_secret(value: &str, configured: Option<&str>) -> bool {
     configured.is_some_and(|fp| {
         !v.is_empty() && (fingerprint(v, false) == fp || fingerprint(v, true) == fp)
     })
+}
+
+/// Whether a setting's value is a key text with public keys only (a JWK Set, JWK or PEM
+/// without a private key or an HMAC secret): readable without harm.
+fn public_only(value: &str) -> bool {
+    KeySet::parse(value.trim(), SecretLength::Any, SecretEncoding::Plain)
+        .is_ok_and(|k| k.is_public_only())
 }
 
 /// Entries of `pg_db_role_setting` that hold a JWT secret.
@@ -71,6 +81,14 @@ pub fn role_and_database_settings(configured: Option<&str>) -> Vec<Exposure> {
                         catalog::name_of(pg_sys::get_database_name(db))
                     ),
                 };
+                if public_only(value) {
+                    // set_pgrst_secret_from_env(postgrest_role => ...) of an asymmetric
+                    // key stores its public JWK Set there: nothing to hide
+                    out.push(Exposure::listed(format!(
+                        "pg_db_role_setting: {name} is set for {who}{place}; it holds public keys only"
+                    )));
+                    continue;
+                }
                 let what = if same { ", the configured secret," } else { "" };
                 out.push(Exposure::reads(format!(
                     "pg_db_role_setting: {name}{what} is set for {who}{place}, and every role can read that catalog"
