@@ -57,11 +57,14 @@ def test_archive_unpacks_into_the_postgresql_tree(archive):
     names = {m.name for m in members}
     lib, ext = pg_config("--pkglibdir").lstrip("/"), pg_config("--sharedir").lstrip("/") + "/extension"
     v = version()
+    # the library, both control files, the generated install script of this version, and
+    # every hand-written script of sql/ (older install scripts, every update step)
+    shipped = sorted(f for f in os.listdir(os.path.join(ROOT, "sql"))
+                     if f.startswith(("pgrst_jwt--", "pgrst_jwt_pgjwt--")) and f.endswith(".sql"))
+    assert f"pgrst_jwt_pgjwt--{v}.sql" in shipped and any(f.endswith(f"--{v}.sql") and f.count("--") == 2
+                                                          for f in shipped), shipped
     want = {f"{lib}/pgrst_jwt.so", f"{ext}/pgrst_jwt.control", f"{ext}/pgrst_jwt--{v}.sql",
-            f"{ext}/pgrst_jwt--0.1.0.sql", f"{ext}/pgrst_jwt--0.2.0.sql",
-            f"{ext}/pgrst_jwt--0.1.0--0.2.0.sql", f"{ext}/pgrst_jwt--0.2.0--{v}.sql",
-            f"{ext}/pgrst_jwt_pgjwt.control", f"{ext}/pgrst_jwt_pgjwt--0.2.0.sql",
-            f"{ext}/pgrst_jwt_pgjwt--{v}.sql", f"{ext}/pgrst_jwt_pgjwt--0.2.0--{v}.sql"}
+            f"{ext}/pgrst_jwt_pgjwt.control"} | {f"{ext}/{f}" for f in shipped}
     assert want <= names, sorted(want - names)
     for m in members:
         # files only, relative, owned by root, readable by all, writable by root only
