@@ -340,6 +340,9 @@ fn public_only_sets_are_told_apart_from_anything_that_signs() {
     assert!(!parse(td::RSA_PKCS8).is_public_only());
     assert!(!parse(td::RSA_JWK).is_public_only());
     assert!(!parse("an-hmac-secret-of-at-least-32-bytes-long").is_public_only());
-    assert!(!parse(r#"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}"#).is_public_only());
+    assert!(
+        !parse(r#"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}"#)
+            .is_public_only()
+    );
     assert!(!parse(&set(td::RSA_JWK_PUB, td::RSA_JWK)).is_public_only());
 }
