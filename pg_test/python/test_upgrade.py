@@ -127,11 +127,18 @@ def test_the_pgjwt_dropin_updates_from_0_2_0_keeping_what_uses_it(fresh_cluster)
     c.createdb("old_dropin")
     c.psql("CREATE SCHEMA extensions; CREATE EXTENSION pgrst_jwt_pgjwt VERSION '0.2.0' SCHEMA extensions CASCADE;"
            "CREATE VIEW public.checked AS SELECT valid FROM extensions.verify("
-           "extensions.sign('{\"a\":1}', 'secret'), 'secret');", db="old_dropin")
+           "extensions.sign('{\"a\":1}', 'secret'), 'secret');"
+           # what an administrator set on the drop-in's functions
+           "CREATE ROLE verifier; REVOKE EXECUTE ON FUNCTION extensions.verify(text, text, text) FROM PUBLIC;"
+           "GRANT EXECUTE ON FUNCTION extensions.verify(text, text, text) TO verifier;", db="old_dropin")
+    acl = "SELECT proacl FROM pg_proc WHERE oid = 'extensions.verify(text, text, text)'::regprocedure"
+    acl_before = c.one(acl, db="old_dropin")
+    assert "verifier=X/" in acl_before
     before = c.one(describe, db="old_dropin")
     c.psql("ALTER EXTENSION pgrst_jwt_pgjwt UPDATE;", db="old_dropin")
     assert c.one("SELECT extversion FROM pg_extension WHERE extname = 'pgrst_jwt_pgjwt'", db="old_dropin") == CURRENT
     assert c.one("SELECT valid FROM public.checked", db="old_dropin") == "t"
+    assert c.one(acl, db="old_dropin") == acl_before
     c.createdb("new_dropin")
     c.psql("CREATE SCHEMA extensions; CREATE EXTENSION pgrst_jwt_pgjwt SCHEMA extensions CASCADE;", db="new_dropin")
     after, fresh = c.one(describe, db="old_dropin"), c.one(describe, db="new_dropin")
