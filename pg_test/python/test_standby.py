@@ -257,6 +257,11 @@ def test_standby_switches_within_one_replay_under_load(pair):
         time.sleep(PAUSED_LOAD)
         # not replayed yet: the standby still answers with B, and says so
         assert status(standby) == f"t|extension table|{rot.fingerprint}"
+        stale = "hot standby: this server verifies with the primary's secret as of the WAL replayed"
+        assert stale in standby.one("SELECT array_to_string(exposures, ' | ') "
+                                    "FROM extensions.jwt_secret_status()", db=DB)
+        assert stale not in primary.one("SELECT array_to_string(exposures, ' | ') "
+                                        "FROM extensions.jwt_secret_status()", db=DB)
         rot2 = Rotation("B", "C", earliest=time.monotonic(), lsn=lsn_c, fingerprint=fp_c)
         poller.ok("SELECT pg_wal_replay_resume();")
         rot2.seen = wait_replayed(poller, lsn_c)
