@@ -47,7 +47,7 @@ help:
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
 	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15 and 18 (PG=NN: one)"
 	@echo "make unit        Rust unit tests of the workspace (the core's, fuzz reproducers included)"
-	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test)"
+	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test, on a private copy of its tree)"
 	@echo "make regress     SQL and Python tests on throw-away clusters (pg_test/run)"
 	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
 	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
@@ -77,18 +77,24 @@ demo: setup
 unit:
 	cargo test --workspace --lib
 
-# the output (with the test server's log lines pgrx shows) is also searched for a crash
+# `cargo pgrx test` installs its test build (the pg_test feature) by rewriting the library
+# in place, which kills a running server that has it loaded: it gets a private copy of the
+# PostgreSQL tree (.ci/pgrx-tree: /var/tmp/pgrx-trees/NN, with a PGRX_HOME naming the copy's
+# pg_config) and never writes into the real one.
+# The output (with the test server's log lines pgrx shows) is also searched for a crash.
 PGTEST_LOG := $(TARGET_DIR)/pgtest-pg$(PG).log
 CRASH_RE := \b(PANIC|TRAP): |terminated by signal|terminated by exception
-pgtest:
 ifeq ($(IS_ROOT),yes)
-	mkdir -p $(PGRX_PGDATA) $(TARGET_DIR)
-	chown postgres $(PGRX_PGDATA)
-	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) --runas postgres --pgdata $(PGRX_PGDATA) 2>&1 | tee $(PGTEST_LOG)
-else
-	mkdir -p $(TARGET_DIR)
-	CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) 2>&1 | tee $(PGTEST_LOG)
+  PGTEST_AS := --runas postgres --pgdata $(PGRX_PGDATA)
 endif
+pgtest:
+	mkdir -p $(TARGET_DIR)
+ifeq ($(IS_ROOT),yes)
+	mkdir -p $(PGRX_PGDATA)
+	chown postgres $(PGRX_PGDATA)
+endif
+	pgrx_home=$$(bash .ci/pgrx-tree $(PG_CONFIG)); \
+	PGRX_HOME=$$pgrx_home CARGO_TARGET_DIR=$(TARGET_DIR) cargo pgrx test pg$(PG) --release $(FEATURES) $(PGTEST_AS) 2>&1 | tee $(PGTEST_LOG)
 	@if grep -Eq '$(CRASH_RE)' $(PGTEST_LOG); then echo "a server crashed during the #[pg_test]s"; exit 1; fi
 
 regress:
@@ -102,20 +108,18 @@ load:
 soak:
 	PG_BIN=$(PG_BIN) python3 bench/soak --scale $(SOAK_SCALE)
 
-# one PostgreSQL version; the order matters (regress reinstalls the normal release build
-# over the one pgtest installed, built with the pg_test feature) and the first failure
-# stops the rest; a failure still leaves the normal release build installed, never the
-# test build
+# one PostgreSQL version; the first failure stops the rest. The release build is installed
+# first (the one users run, and the only one ever installed); the #[pg_test]s (on their
+# private copy of the tree) and a reinstall then run while a server of this PostgreSQL has
+# the library loaded and in use, which must come through unharmed (pg_test/while_loaded);
+# regress, load and soak run on the installed release build
 test-one:
 	@echo "=== PostgreSQL $(PG) ($(PG_CONFIG))"
-	@rc=0; \
-	$(MAKE) --no-print-directory pgtest PG=$(PG) && \
-	$(MAKE) --no-print-directory regress PG=$(PG) && \
-	$(MAKE) --no-print-directory load PG=$(PG) && \
-	$(MAKE) --no-print-directory soak PG=$(PG) || rc=$$?; \
-	if [ $$rc != 0 ]; then echo "make test failed on PostgreSQL $(PG); reinstalling the release build"; \
-	    $(MAKE) --no-print-directory install PG=$(PG) >/dev/null 2>&1 || true; fi; \
-	exit $$rc
+	@$(MAKE) --no-print-directory install PG=$(PG)
+	PG_BIN=$(PG_BIN) python3 pg_test/while_loaded $(MAKE) --no-print-directory pgtest install PG=$(PG)
+	@PG_TEST_SKIP_INSTALL=1 $(MAKE) --no-print-directory regress PG=$(PG)
+	@$(MAKE) --no-print-directory load PG=$(PG)
+	@$(MAKE) --no-print-directory soak PG=$(PG)
 
 test: setup
 	@$(MAKE) --no-print-directory unit
