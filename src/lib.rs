@@ -8,10 +8,12 @@
 //! - `configure`: `set_pgrst_secret_from_env()`; `store`: where the configured secret
 //!   lives, its cache and who could read it; `settings`: the GUCs;
 //! - `caches`: per-backend caches; `sqltypes`: SQL values in and out; `report`: errors
-//!   raised, and kept out of the server log; `dropin`: pgjwt's `sign` and `verify`.
+//!   raised, and kept out of the server log; `dropin`: pgjwt's `sign` and `verify`;
+//! - `auth`: the companion `pgrst_jwt_auth` (Supabase's helpers, verified sessions).
 
 use pgrx::prelude::*;
 
+mod auth;
 mod caches;
 mod configure;
 mod dropin;
@@ -35,6 +37,7 @@ extension_sql_file!("../sql/finalize.sql", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::define();
+    auth::define();
     report::install_log_hook();
     store::init();
     pgrst_jwt_core::set_interrupt_hook(check_for_interrupts);

@@ -24,6 +24,7 @@ mod keys;
 mod numeric;
 pub mod pgjwt;
 mod role;
+pub mod session;
 mod sign;
 mod token;
 mod verify;

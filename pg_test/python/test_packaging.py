@@ -57,14 +57,15 @@ def test_archive_unpacks_into_the_postgresql_tree(archive):
     names = {m.name for m in members}
     lib, ext = pg_config("--pkglibdir").lstrip("/"), pg_config("--sharedir").lstrip("/") + "/extension"
     v = version()
-    # the library, both control files, the generated install script of this version, and
+    # the library, the control files, the generated install script of this version, and
     # every hand-written script of sql/ (older install scripts, every update step)
     shipped = sorted(f for f in os.listdir(os.path.join(ROOT, "sql"))
-                     if f.startswith(("pgrst_jwt--", "pgrst_jwt_pgjwt--")) and f.endswith(".sql"))
+                     if f.startswith(("pgrst_jwt--", "pgrst_jwt_pgjwt--", "pgrst_jwt_auth--")) and f.endswith(".sql"))
     assert f"pgrst_jwt_pgjwt--{v}.sql" in shipped and any(f.endswith(f"--{v}.sql") and f.count("--") == 2
                                                           for f in shipped), shipped
     want = {f"{lib}/pgrst_jwt.so", f"{ext}/pgrst_jwt.control", f"{ext}/pgrst_jwt--{v}.sql",
-            f"{ext}/pgrst_jwt_pgjwt.control"} | {f"{ext}/{f}" for f in shipped}
+            f"{ext}/pgrst_jwt_pgjwt.control", f"{ext}/pgrst_jwt_auth.control",
+            f"{ext}/pgrst_jwt_auth--{v}.sql"} | {f"{ext}/{f}" for f in shipped}
     assert want <= names, sorted(want - names)
     for m in members:
         # files only, relative, owned by root, readable by all, writable by root only
@@ -210,7 +211,7 @@ def test_meta_json_versions_and_files():
     m = meta()
     assert m["name"] == "pgrst_jwt" and m["version"] == version()
     assert m["license"] == "mit" and "MIT License" in open(os.path.join(ROOT, "LICENSE")).read()
-    assert set(m["provides"]) == {"pgrst_jwt", "pgrst_jwt_pgjwt"}
+    assert set(m["provides"]) == {"pgrst_jwt", "pgrst_jwt_pgjwt", "pgrst_jwt_auth"}
     for ext, p in m["provides"].items():
         assert p["version"] == control_default_version(ext), ext
         assert os.path.isfile(os.path.join(ROOT, p["file"])) and os.path.isfile(os.path.join(ROOT, p["docfile"]))

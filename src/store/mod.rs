@@ -100,6 +100,16 @@ unsafe extern "C-unwind" fn relcache_changed(_arg: pg_sys::Datum, relid: pg_sys:
     }
 }
 
+/// The generation of the configured secret's cache, once the invalidations committed
+/// so far are taken in: it moves whenever the secret table (or every relation) was
+/// invalidated, so what was verified under an equal generation used the keys configured
+/// now (the `pgrst.jwt_secret` fallback setting is not covered: compare fingerprints).
+pub fn generation() -> u64 {
+    // SAFETY: processing invalidations is what every lock acquisition does.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
+    GENERATION.with(Cell::get)
+}
+
 /// Short, stable fingerprint of a secret text: compare it across nodes, never reversible.
 pub fn fingerprint(secret: &str, is_base64: bool) -> String {
     let mut h = Sha256::new();
