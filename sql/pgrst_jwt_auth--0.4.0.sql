@@ -49,26 +49,40 @@ GRANT USAGE ON SCHEMA auth TO PUBLIC;
 
 -- ---------------------------------------------------------------- Supabase's helpers
 
+-- The planner support function of the helpers: in a statement with a FROM clause and no
+-- volatile function, a call becomes (SELECT auth.uid()), an initplan evaluated once per
+-- execution instead of once per row (pgrst_jwt.auth_initplan = off: never).
+CREATE FUNCTION helper_support(internal) RETURNS internal
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'auth_helper_support_wrapper';
+
 CREATE FUNCTION uid() RETURNS uuid
 STABLE PARALLEL SAFE
 LANGUAGE c
+SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_uid_wrapper';
 
 CREATE FUNCTION role() RETURNS text
 STABLE PARALLEL SAFE
 LANGUAGE c
+SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_role_wrapper';
 
 CREATE FUNCTION email() RETURNS text
 STABLE PARALLEL SAFE
 LANGUAGE c
+SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_email_wrapper';
 
 CREATE FUNCTION jwt() RETURNS jsonb
 STABLE PARALLEL SAFE
 LANGUAGE c
+SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_jwt_wrapper';
 
+COMMENT ON FUNCTION helper_support(internal) IS
+  'Planner support of the auth helpers: one evaluation per statement (an initplan) where no volatile function could change the settings in between.';
 COMMENT ON FUNCTION uid() IS
   'Supabase''s auth.uid(): request.jwt.claim.sub, else the sub of request.jwt.claims, as uuid (settings PostgREST sets: trusted as Supabase trusts them).';
 COMMENT ON FUNCTION role() IS
@@ -94,11 +108,13 @@ AS 'MODULE_PATHNAME', 'auth_jwt_session_init_wrapper';
 CREATE FUNCTION session() RETURNS jsonb
 STABLE PARALLEL RESTRICTED
 LANGUAGE c
+SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_session_wrapper';
 
 CREATE FUNCTION user_id() RETURNS text
 STABLE PARALLEL RESTRICTED
 LANGUAGE c
+SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_user_id_wrapper';
 
 COMMENT ON FUNCTION init() IS

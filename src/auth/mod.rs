@@ -6,6 +6,8 @@
 //!   on the exact settings text;
 //! - `session`: pg_session_jwt's `auth.init()`, `auth.jwt_session_init()`,
 //!   `auth.session()`, `auth.user_id()`, over tokens verified in this backend only;
+//! - `support`: their planner support function (one evaluation per statement, as an
+//!   initplan, where that is safe);
 //! - `values`: settings read and results built without copies.
 //!
 //! No function here runs SQL or looks anything up by name, so none depends on the
@@ -14,9 +16,11 @@
 
 mod helpers;
 mod session;
+mod support;
 mod values;
 
 /// The settings of the companion's functions (from `_PG_init`).
 pub fn define() {
     session::define();
+    support::define();
 }
