@@ -301,7 +301,7 @@ fn new_session_id() -> String {
     let ok = unsafe { pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
     if !ok {
         values::raise(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            PgSqlErrorCode::ERRCODE_SYSTEM_ERROR,
             "could not generate a random session id",
             "pg_strong_random failed",
         );
