@@ -16,6 +16,11 @@ fn database_encoding() -> Option<u32> {
     (enc != pg_sys::pg_enc::PG_UTF8).then_some(enc)
 }
 
+/// The database's encoding is UTF-8.
+pub fn database_is_utf8() -> bool {
+    database_encoding().is_none()
+}
+
 /// The name of the database's encoding (for error details).
 fn database_encoding_name() -> String {
     // SAFETY: returns a static NUL-terminated name.

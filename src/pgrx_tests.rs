@@ -141,4 +141,141 @@ pub mod tests {
         let c = Spi::get_one::<String>("SELECT jwt_claims() ->> 'sub'").unwrap();
         assert_eq!(c.as_deref(), Some("u1"));
     }
+
+    /// JSON objects of every shape the direct jsonb builder takes, and some it leaves to
+    /// jsonb_in: keys that repeat and tie on length, more members than one JEntry
+    /// stride (32), escapes, non-ASCII text, whole numbers of every size, nesting.
+    fn jsonb_cases() -> Vec<String> {
+        struct Gen(u64);
+        impl Gen {
+            fn next(&mut self, n: u64) -> u64 {
+                self.0 = self
+                    .0
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (self.0 >> 33) % n
+            }
+            fn key(&mut self) -> String {
+                const KEYS: [&str; 12] = [
+                    "a", "b", "ab", "ba", "aa", "", "é", "role", "exp", "k\\u00e9", "a\\nb", "zz",
+                ];
+                if self.next(3) == 0 {
+                    format!("k{}", self.next(60))
+                } else {
+                    KEYS[self.next(KEYS.len() as u64) as usize].to_string()
+                }
+            }
+            fn number(&mut self) -> String {
+                match self.next(6) {
+                    0 => [
+                        "0",
+                        "-0",
+                        "10000",
+                        "-10000",
+                        "100000000",
+                        "999999999999999999",
+                    ][self.next(6) as usize]
+                        .to_string(),
+                    1 => format!("{}", self.next(10) * 10u64.pow(self.next(18) as u32)),
+                    2 => format!("1.{}", self.next(100)),
+                    3 => format!("{}e{}", self.next(100), self.next(5)),
+                    _ => {
+                        let digits = 1 + self.next(18) as u32;
+                        let v = self.next(10u64.pow(digits));
+                        if self.next(2) == 0 {
+                            format!("-{v}")
+                        } else {
+                            format!("{v}")
+                        }
+                    }
+                }
+            }
+            fn string(&mut self) -> String {
+                const PARTS: [&str; 10] = [
+                    "x",
+                    "hello",
+                    "\\n",
+                    "\\\"",
+                    "\\\\",
+                    "\\/",
+                    "\\u00e9",
+                    "\\ud83d\\ude00",
+                    "中",
+                    "\\t",
+                ];
+                let n = self.next(6);
+                let mut s = String::from("\"");
+                for _ in 0..n {
+                    s.push_str(PARTS[self.next(PARTS.len() as u64) as usize]);
+                }
+                s.push('"');
+                s
+            }
+            fn value(&mut self, depth: u32) -> String {
+                let kinds = if depth > 3 { 5 } else { 7 };
+                match self.next(kinds) {
+                    0 => "null".into(),
+                    1 => ["true", "false"][self.next(2) as usize].into(),
+                    2 => self.number(),
+                    3 | 4 => self.string(),
+                    5 => {
+                        let max = if self.next(4) == 0 { 40 } else { 4 };
+                        let n = self.next(max);
+                        let items: Vec<String> = (0..n).map(|_| self.value(depth + 1)).collect();
+                        format!("[{}]", items.join(","))
+                    }
+                    _ => self.object(depth + 1),
+                }
+            }
+            fn object(&mut self, depth: u32) -> String {
+                let max = if self.next(4) == 0 { 40 } else { 5 };
+                let n = self.next(max);
+                let members: Vec<String> = (0..n)
+                    .map(|_| format!("\"{}\" : {}", self.key(), self.value(depth)))
+                    .collect();
+                format!("{{{}}}", members.join(", "))
+            }
+        }
+        let mut g = Gen(20261207);
+        (0..3000).map(|_| g.object(0)).collect()
+    }
+
+    /// The jsonb the extension builds without jsonb_in (`sqltypes::to_jsonb` through the
+    /// core's `jsonb::from_json_object`) has jsonb_in's very bytes, and is what
+    /// jwt_verify returns.
+    #[pg_test]
+    fn jsonb_built_directly_is_jsonb_ins() {
+        let mut built = 0;
+        for text in jsonb_cases() {
+            let Some(direct) = pgrst_jwt_core::jsonb::from_json_object(&text) else {
+                continue;
+            };
+            built += 1;
+            let c = std::ffi::CString::new(text.clone()).unwrap();
+            // SAFETY: jsonb_in takes a NUL-terminated cstring (alive for the call) and
+            // returns a jsonb varlena with a 4-byte header, read here within its size.
+            let by_jsonb_in = unsafe {
+                let d = pgrx::direct_function_call_as_datum(
+                    pg_sys::jsonb_in,
+                    &[Some(c.as_ptr().into())],
+                )
+                .unwrap();
+                let p = d.cast_mut_ptr::<pg_sys::varlena>();
+                std::slice::from_raw_parts(p.cast::<u8>(), pgrx::varlena::varsize_any(p)).to_vec()
+            };
+            assert_eq!(direct, by_jsonb_in, "{text}");
+        }
+        assert!(built > 1000, "only {built} cases were built directly");
+        // through jwt_verify: the same value as jsonb_in's, byte for byte once stored
+        Spi::run(&format!(
+            "CREATE TEMP TABLE direct AS SELECT jwt_verify(jwt_sign(c, '{SECRET}'), '{SECRET}') AS v, \
+             c::jsonb AS w FROM (VALUES ('{{\"role\":\"web\",\"exp\":4102444800,\"e\":\"\\u00e9\",\"a\":[1,-20000,{{}}]}}')) t(c)"
+        ))
+        .unwrap();
+        let same = Spi::get_one::<bool>(
+            "SELECT v::text = w::text AND pg_column_size(v) = pg_column_size(w) FROM direct",
+        )
+        .unwrap();
+        assert_eq!(same, Some(true));
+    }
 }

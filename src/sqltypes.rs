@@ -237,8 +237,8 @@ impl IntoDatum for JsonbDatum {
     }
 }
 
-// SAFETY: the datum is a jsonb value jsonb_in built in the function's memory context,
-// returned as the function's (declared jsonb) result.
+// SAFETY: the datum is a jsonb value built in the function's memory context (by jsonb_in,
+// or as jsonb_in builds it: `to_jsonb`), returned as the function's (declared jsonb) result.
 unsafe impl BoxRet for JsonbDatum {
     /// # Safety
     /// `fcinfo` is the call's, whose result type is jsonb.
@@ -274,10 +274,14 @@ unsafe impl BoxRet for JsonDatum {
     }
 }
 
-/// Build a jsonb value from JSON text with `jsonb_in`. What serde accepts but jsonb
-/// refuses (lone surrogates, numbers beyond numeric's range, nesting beyond the stack)
-/// becomes `Kind::ClaimsParse`; any other error (a cancel, out of memory) is raised again.
+/// Build a jsonb value from JSON text: directly ([`built_directly`]) where that gives
+/// `jsonb_in`'s very bytes, else with `jsonb_in`. What serde accepts but jsonb refuses
+/// (lone surrogates, numbers beyond numeric's range, nesting beyond the stack) becomes
+/// `Kind::ClaimsParse`; any other error (a cancel, out of memory) is raised again.
 pub fn to_jsonb(text: String) -> pgrst_jwt_core::Result<JsonbDatum> {
+    if let Some(datum) = built_directly(&text) {
+        return Ok(datum);
+    }
     let refused = || {
         JwtError::with_detail(
             Kind::ClaimsParse,
@@ -308,6 +312,25 @@ pub fn to_jsonb(text: String) -> pgrst_jwt_core::Result<JsonbDatum> {
     .execute()
     .map(JsonbDatum)
     .ok_or_else(refused)
+}
+
+/// The jsonb value of a JSON object built by the core (`pgrst_jwt_core::jsonb`) without
+/// PostgreSQL's JSON lexer: the bytes `jsonb_in` makes of the text in a UTF-8 database on
+/// a little-endian machine, for the objects the core is sure of (None: anything else,
+/// another database encoding, another byte order; `jsonb_in` then decides).
+fn built_directly(text: &str) -> Option<JsonbDatum> {
+    if !cfg!(target_endian = "little") || !encoding::database_is_utf8() {
+        return None;
+    }
+    let bytes = pgrst_jwt_core::jsonb::from_json_object(text)?;
+    // SAFETY: palloc gives `bytes.len()` bytes in the current memory context (the call's,
+    // where jsonb_in's result would be), all written here: a jsonb varlena with its
+    // 4-byte header, laid out as jsonb_in lays it out.
+    unsafe {
+        let p = pg_sys::palloc(bytes.len()).cast::<u8>();
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+        Some(JsonbDatum(pg_sys::Datum::from(p)))
+    }
 }
 
 /// The errors `jsonb_in` raises about the JSON it is given: data exceptions (class 22:

@@ -20,6 +20,7 @@ pub mod config;
 mod crypto;
 mod error;
 mod interrupt;
+pub mod jsonb;
 mod keys;
 mod numeric;
 pub mod pgjwt;
