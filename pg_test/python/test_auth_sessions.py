@@ -207,13 +207,13 @@ SELECT jsonb_build_object('keys', (SELECT jsonb_agg(jwk) FROM k)
                 assert s.value("SELECT auth.user_id()") == f"user-{alg}"
             # PostgREST's claim rules: pgrst.jwt_aud
             s.ok("SET pgrst.jwt_aud = 'api'")
-            t = s.value(f"SELECT extensions.jwt_sign('{{\"sub\":\"x\",\"aud\":\"other\"}}'::jsonb, "
-                        f"(SELECT jwk::text FROM k WHERE kty = 'EC'), 'ES256')")
+            t = s.value("SELECT extensions.jwt_sign('{\"sub\":\"x\",\"aud\":\"other\"}'::jsonb, "
+                        "(SELECT jwk::text FROM k WHERE kty = 'EC'), 'ES256')")
             o = s.run(f"SELECT auth.jwt_session_init({literal(t)})")
             assert o.error is not None and o.error.message == "JWT not in audience", o
             # changing the setting's secret ends what the old one verified
-            t = s.value(f"SELECT extensions.jwt_sign('{{\"sub\":\"y\",\"aud\":\"api\"}}'::jsonb, "
-                        f"(SELECT jwk::text FROM k WHERE kty = 'EC'), 'ES256')")
+            t = s.value("SELECT extensions.jwt_sign('{\"sub\":\"y\",\"aud\":\"api\"}'::jsonb, "
+                        "(SELECT jwk::text FROM k WHERE kty = 'EC'), 'ES256')")
             assert s.run(f"SELECT auth.jwt_session_init({literal(t)})").error is None
             assert s.value("SELECT auth.user_id()") == "y"
             s.ok("SET pgrst.jwt_secret = 'a-completely-different-secret-of-32-bytes'")
