@@ -53,7 +53,7 @@ else
   AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
 endif
 
-.PHONY: help setup install demo unit pgtest regress load soak test test-one package fmt-check clippy
+.PHONY: help setup install demo unit pgtest regress load soak test test-one package deb fmt-check clippy
 
 help:
 	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
@@ -66,6 +66,7 @@ help:
 	@echo "make load        pgbench, 16 clients, LOAD_SECONDS (10) of mixed sign/verify/check"
 	@echo "make soak        SOAK_SCALE (0.1) of 1M HS256 + 100k RSA/EC calls in one backend, RSS growth"
 	@echo "make package     versioned archives per PostgreSQL version in target/dist (.ci/package)"
+	@echo "make deb         Debian package postgresql-PG-pgrst-jwt in target/dist (.ci/deb; Debian's PostgreSQL only)"
 	@echo "make fmt-check   cargo fmt --check (workspace and fuzz/)"
 	@echo "make clippy      clippy on the core and the pgrx crate, every target, warnings are errors"
 
@@ -141,6 +142,9 @@ test: setup
 
 package:
 	PG_CONFIG=$(PG_CONFIG) bash .ci/package
+
+deb:
+	PG_CONFIG=$(PG_CONFIG) bash .ci/deb
 
 fmt-check:
 	cargo fmt --all --check
