@@ -77,6 +77,8 @@ def sample_calls() -> dict:
             ("trigger", "extensions.pgrst_jwt_secret_changed()")],
         "extensions.pgrst_jwt_secret_write_guard()": [
             ("write_guard", "extensions.pgrst_jwt_secret_write_guard()")],
+        "extensions.pgrst_jwt_secret_replicated()": [
+            ("replicated", "extensions.pgrst_jwt_secret_replicated()")],
     }
 
 
