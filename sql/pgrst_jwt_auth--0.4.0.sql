@@ -9,9 +9,10 @@
 --   auth.session(), auth.user_id(): only claims of a token verified in this backend with
 --   the configured secret (set_pgrst_secret_from_env()).
 --
--- No function here runs SQL or resolves a name, so none depends on search_path; none
--- carries SET search_path (it would save and restore settings on every call, per row
--- in a policy: see bench/rls).
+-- No function here runs SQL or resolves a name, so none depends on search_path; each
+-- still has it pinned (SET search_path = pg_catalog), as a SECURITY-minded reader expects.
+-- That costs a settings save and restore per call, which the planner support function
+-- makes once per statement in a policy (see bench/rls).
 \echo Use "CREATE EXTENSION pgrst_jwt_auth" to load this file. \quit
 
 -- The extension's schema must belong to a superuser. Its owner could otherwise rename or
@@ -60,24 +61,28 @@ AS 'MODULE_PATHNAME', 'auth_helper_support_wrapper';
 CREATE FUNCTION uid() RETURNS uuid
 STABLE PARALLEL SAFE
 LANGUAGE c
+SET search_path = pg_catalog
 SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_uid_wrapper';
 
 CREATE FUNCTION role() RETURNS text
 STABLE PARALLEL SAFE
 LANGUAGE c
+SET search_path = pg_catalog
 SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_role_wrapper';
 
 CREATE FUNCTION email() RETURNS text
 STABLE PARALLEL SAFE
 LANGUAGE c
+SET search_path = pg_catalog
 SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_email_wrapper';
 
 CREATE FUNCTION jwt() RETURNS jsonb
 STABLE PARALLEL SAFE
 LANGUAGE c
+SET search_path = pg_catalog
 SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_jwt_wrapper';
 
@@ -98,22 +103,26 @@ COMMENT ON FUNCTION jwt() IS
 CREATE FUNCTION init() RETURNS void
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
+SET search_path = pg_catalog
 AS 'MODULE_PATHNAME', 'auth_init_wrapper';
 
 CREATE FUNCTION jwt_session_init(jwt text) RETURNS void
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
+SET search_path = pg_catalog
 AS 'MODULE_PATHNAME', 'auth_jwt_session_init_wrapper';
 
 CREATE FUNCTION session() RETURNS jsonb
 STABLE PARALLEL RESTRICTED
 LANGUAGE c
+SET search_path = pg_catalog
 SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_session_wrapper';
 
 CREATE FUNCTION user_id() RETURNS text
 STABLE PARALLEL RESTRICTED
 LANGUAGE c
+SET search_path = pg_catalog
 SUPPORT helper_support
 AS 'MODULE_PATHNAME', 'auth_user_id_wrapper';
 

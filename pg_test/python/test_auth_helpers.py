@@ -128,12 +128,12 @@ def test_values_in_a_postgrest_like_request(db):
     assert rows["jwt"] == f'{{"aud": "x", "sub": "{U1}", "role": "authenticated", "email": "a@example.com"}}'
 
 
-def test_declared_stable_parallel_safe_c_without_proconfig(db):
+def test_declared_stable_parallel_safe_c_with_search_path_pinned(db):
     got = db.psql("SELECT p.proname, p.provolatile, p.proparallel, l.lanname, p.prosecdef, "
-                  "p.proconfig IS NULL FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+                  "array_to_string(p.proconfig, ',') FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
                   "WHERE p.pronamespace = 'auth'::regnamespace AND p.proname IN "
                   "('uid','role','email','jwt') ORDER BY 1", db=DB).out
-    assert got.splitlines() == [f"{f}|s|s|c|f|t" for f in sorted(FUNCS)]
+    assert got.splitlines() == [f"{f}|s|s|c|f|search_path=pg_catalog" for f in sorted(FUNCS)]
 
 
 def test_search_path_does_not_matter(db):
