@@ -124,3 +124,26 @@ def test_text_that_is_not_utf8_is_22021_in_sql_ascii(enc):
                 "SELECT jwt_sign(E'{\"a\":\"\\xff\"}', repeat('s', 40))"):
         e = error(c, db, sql)
         assert e.sqlstate == "22021", (sql, e)
+
+
+def test_auth_helpers_agree_with_supabase_in_every_encoding(enc):
+    """pgrst_jwt_auth's helpers read the settings in the database's encoding, as Supabase's
+    SQL definitions do: the same results (a non-ASCII email included) in each database."""
+    from auth_support import reference_sql
+    c, db, name = enc
+    c.psql("CREATE EXTENSION pgrst_jwt_auth; CREATE SCHEMA supabase_ref;" + reference_sql("supabase_ref"),
+           db=db)
+    held = ENCODINGS[name][0]
+    claims = json.dumps({"sub": "8f2e6a4c-0b1d-4c53-9d38-6f1c2b7e9a10", "role": "web_user",
+                         "email": f"{held}@example.com"}, ensure_ascii=False)
+    try:
+        q = ("SELECT {s}.uid()::text || '|' || {s}.role() || '|' || {s}.email() || '|' || "
+             "({s}.jwt() ->> 'email')")
+        got = {}
+        for schema in ("auth", "supabase_ref"):
+            got[schema] = one(c, db, f"BEGIN; SET LOCAL request.jwt.claims = {literal(claims)};\n"
+                                     + q.format(s=schema) + ";\nCOMMIT;")
+        assert got["auth"] == got["supabase_ref"], got
+        assert got["auth"] == f"8f2e6a4c-0b1d-4c53-9d38-6f1c2b7e9a10|web_user|{held}@example.com|{held}@example.com"
+    finally:
+        c.psql("DROP EXTENSION pgrst_jwt_auth; DROP SCHEMA supabase_ref CASCADE;", db=db)
